@@ -1,0 +1,43 @@
+// The only calls that change anything in AWS: tags, deregistration protection, deregistration.
+
+import {
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DeregisterImageCommand,
+  DisableImageDeregistrationProtectionCommand,
+  EnableImageDeregistrationProtectionCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import type { SnapshotOutcome } from '../contract';
+import { MalformedAnswerError } from './errors';
+
+export async function createTags(client: EC2Client, imageId: string, tags: Readonly<Record<string, string>>): Promise<void> {
+  await client.send(
+    new CreateTagsCommand({ Resources: [imageId], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }),
+  );
+}
+
+export async function deleteTags(client: EC2Client, imageId: string, keys: readonly string[]): Promise<void> {
+  await client.send(new DeleteTagsCommand({ Resources: [imageId], Tags: keys.map((Key) => ({ Key })) }));
+}
+
+/** Always without cooldown: ami-guard must be able to lift its own protection once the image is safe. */
+export async function enableDeregistrationProtection(client: EC2Client, imageId: string): Promise<void> {
+  await client.send(new EnableImageDeregistrationProtectionCommand({ ImageId: imageId, WithCooldown: false }));
+}
+
+export async function disableDeregistrationProtection(client: EC2Client, imageId: string): Promise<void> {
+  await client.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
+}
+
+/** Deregisters the image and deletes the snapshots no other AMI uses; AWS's per-snapshot result comes back. */
+export async function deregisterImage(client: EC2Client, imageId: string): Promise<SnapshotOutcome[]> {
+  const answer = await client.send(new DeregisterImageCommand({ ImageId: imageId, DeleteAssociatedSnapshots: true }));
+  const results = answer.DeleteSnapshotResults ?? [];
+  return results.map((result) => {
+    if (result.SnapshotId === undefined || result.ReturnCode === undefined) {
+      throw new MalformedAnswerError('DeregisterImage', `snapshot result ${JSON.stringify(result)}`);
+    }
+    return { snapshotId: result.SnapshotId, returnCode: result.ReturnCode };
+  });
+}

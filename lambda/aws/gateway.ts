@@ -1,0 +1,39 @@
+// The AWS gateway: the one place that knows AWS. The engine and run.ts see only this interface.
+
+import type { LineageEntry, SnapshotOutcome } from '../contract';
+import type { ImageRecord, ImageReference, LaunchPermission } from '../engine/model';
+import * as actions from './actions';
+import { ec2ClientFactory, type ClientOptions } from './clients';
+import * as images from './images';
+import { describeImageReferences } from './references';
+
+export interface AwsGateway {
+  describeOwnedImages(region: string): Promise<ImageRecord[]>;
+  describeImageReferences(region: string, imageIds: readonly string[]): Promise<ImageReference[]>;
+  getImageAncestry(region: string, imageId: string): Promise<LineageEntry[]>;
+  describeLaunchPermissions(region: string, imageId: string): Promise<LaunchPermission[]>;
+  describeDeregistrationProtection(region: string, imageId: string): Promise<string>;
+  createTags(region: string, imageId: string, tags: Readonly<Record<string, string>>): Promise<void>;
+  deleteTags(region: string, imageId: string, keys: readonly string[]): Promise<void>;
+  enableDeregistrationProtection(region: string, imageId: string): Promise<void>;
+  disableDeregistrationProtection(region: string, imageId: string): Promise<void>;
+  deregisterImage(region: string, imageId: string): Promise<SnapshotOutcome[]>;
+}
+
+export type GatewayOptions = ClientOptions;
+
+export function createAwsGateway(options: GatewayOptions = {}): AwsGateway {
+  const ec2 = ec2ClientFactory(options);
+  return {
+    describeOwnedImages: (region) => images.describeOwnedImages(ec2(region), region),
+    describeImageReferences: (region, ids) => describeImageReferences(ec2(region), ids),
+    getImageAncestry: (region, id) => images.getImageAncestry(ec2(region), region, id),
+    describeLaunchPermissions: (region, id) => images.describeLaunchPermissions(ec2(region), id),
+    describeDeregistrationProtection: (region, id) => images.describeDeregistrationProtection(ec2(region), id),
+    createTags: (region, id, tags) => actions.createTags(ec2(region), id, tags),
+    deleteTags: (region, id, keys) => actions.deleteTags(ec2(region), id, keys),
+    enableDeregistrationProtection: (region, id) => actions.enableDeregistrationProtection(ec2(region), id),
+    disableDeregistrationProtection: (region, id) => actions.disableDeregistrationProtection(ec2(region), id),
+    deregisterImage: (region, id) => actions.deregisterImage(ec2(region), id),
+  };
+}

@@ -1,0 +1,121 @@
+// The command line of DESIGN.md "Interfaces", parsed and validated into a RunConfig before any AWS call.
+
+import { Command, CommanderError, Option } from 'commander';
+import {
+  DEFAULT_GRACE_DAYS,
+  DEFAULT_MAX_DEREGISTER,
+  DEFAULT_POLICY,
+  MODES,
+  type Mode,
+  type PolicySettings,
+} from '../contract';
+import * as validate from './validate';
+
+export const FORMATS = ['text', 'json', 'markdown'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** A RunConfig whose regions may still need the SDK's default region. */
+export interface CliRequest {
+  readonly command: 'check' | 'scan';
+  readonly imageIds: readonly string[];
+  readonly regions?: readonly string[];
+  readonly mode: Mode;
+  readonly format: Format;
+  readonly topicArn?: string;
+  readonly policy: PolicySettings;
+  readonly graceDays: number;
+  readonly maxDeregister: number;
+}
+
+export type ParseResult =
+  | { readonly kind: 'run'; readonly request: CliRequest }
+  | { readonly kind: 'exit'; readonly code: number };
+
+interface RawOptions {
+  region?: string;
+  mode: string;
+  format: string;
+  topicArn?: string;
+  graceDays: string;
+  maxDeregister: string;
+  minAgeDays?: string;
+  unusedDays?: string;
+  keepLatest?: string;
+  excludeTag?: string;
+  familyTag?: string;
+}
+
+function commonOptions(command: Command): Command {
+  return command
+    .option('--region <regions>', 'comma-separated regions (default: the SDK region, AWS_REGION or the profile)')
+    .addOption(new Option('--mode <mode>', 'report changes nothing; protect tags and protects; cleanup also deregisters').default('report'))
+    .addOption(new Option('--format <format>', 'report format on stdout: text, json or markdown').default('text'))
+    .option('--topic-arn <arn>', 'also publish the report to this SNS topic')
+    .option('--grace-days <days>', 'cleanup: days an image must have been safe before it is deregistered', String(DEFAULT_GRACE_DAYS))
+    .option('--max-deregister <count>', 'cleanup: at most this many deregistrations per run', String(DEFAULT_MAX_DEREGISTER));
+}
+
+export function parseArgs(argv: readonly string[], version: string, write: { out: (s: string) => void; err: (s: string) => void }): ParseResult {
+  let parsed: { command: 'check' | 'scan'; ids: string[]; options: RawOptions } | undefined;
+  const program = new Command('ami-guard')
+    .description('Proves for each AMI whether anything still needs it, before anyone deregisters it.')
+    .version(version, '--version')
+    .helpOption('--help', 'show help')
+    .exitOverride()
+    .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: (text, w) => w(`ami-guard: ${text.replace(/^error: /, '')}`) });
+
+  commonOptions(
+    program
+      .command('check')
+      .description('check exactly these images; exit 1 unless every one is safe')
+      .argument('<image-id...>', 'AMI IDs, e.g. ami-0123456789abcdef0')
+      .exitOverride(),
+  ).action((ids: string[], options: RawOptions) => {
+    parsed = { command: 'check', ids, options };
+  });
+
+  commonOptions(
+    program.command('scan').description('check the candidates the policy selects among the owned images').exitOverride(),
+  )
+    .option('--min-age-days <days>', 'only images created at least this many days ago', String(DEFAULT_POLICY.minAgeDays))
+    .option('--unused-days <days>', 'only images not launched within this many days', String(DEFAULT_POLICY.unusedDays))
+    .option('--keep-latest <count>', 'never the newest N images of each family', String(DEFAULT_POLICY.keepLatest))
+    .option('--exclude-tag <key>', 'never images carrying this tag key', DEFAULT_POLICY.excludeTag)
+    .option('--family-tag <key>', 'the tag whose value names the family (default: the name without its version/date)')
+    .action((options: RawOptions) => {
+      parsed = { command: 'scan', ids: [], options };
+    });
+
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return { kind: 'exit', code: error.exitCode === 0 ? 0 : 2 };
+    throw error;
+  }
+  if (parsed === undefined) {
+    write.err('ami-guard: missing command: use "check <image-id>..." or "scan" (see --help)\n');
+    return { kind: 'exit', code: 2 };
+  }
+  return { kind: 'run', request: toRequest(parsed.command, parsed.ids, parsed.options) };
+}
+
+function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions): CliRequest {
+  const policy: PolicySettings = {
+    minAgeDays: validate.wholeNumber('--min-age-days', options.minAgeDays ?? String(DEFAULT_POLICY.minAgeDays)),
+    unusedDays: validate.wholeNumber('--unused-days', options.unusedDays ?? String(DEFAULT_POLICY.unusedDays)),
+    keepLatest: validate.wholeNumber('--keep-latest', options.keepLatest ?? String(DEFAULT_POLICY.keepLatest)),
+    excludeTag: validate.tagKey('--exclude-tag', options.excludeTag ?? DEFAULT_POLICY.excludeTag),
+    ...(options.familyTag !== undefined ? { familyTag: validate.tagKey('--family-tag', options.familyTag) } : {}),
+  };
+  return {
+    command,
+    imageIds: command === 'check' ? validate.imageIds(ids) : [],
+    ...(options.region !== undefined ? { regions: validate.regions(options.region) } : {}),
+    mode: validate.oneOf('--mode', options.mode, MODES),
+    format: validate.oneOf('--format', options.format, FORMATS),
+    ...(options.topicArn !== undefined ? { topicArn: validate.topicArn(options.topicArn) } : {}),
+    policy,
+    graceDays: validate.wholeNumber('--grace-days', options.graceDays),
+    maxDeregister: validate.wholeNumber('--max-deregister', options.maxDeregister),
+  };
+}

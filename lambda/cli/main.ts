@@ -1,0 +1,113 @@
+// The CLI adapter: arguments -> RunConfig -> run -> report on stdout (and SNS) -> exit status.
+// Exit status (DESIGN.md): 0 completed (check: every image safe); 1 check: an image blocked or
+// unverified, scan: an image unverified, or the run failed; 2 invalid arguments, nothing done.
+
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { createAwsGateway } from '../aws/gateway';
+import { describeError } from '../aws/errors';
+import { createPublisher } from '../aws/notify';
+import type { Report, RunConfig } from '../contract';
+import { renderJson } from '../report/json';
+import { renderMarkdown } from '../report/markdown';
+import { buildNotification } from '../report/notification';
+import { renderText } from '../report/text';
+import { run } from '../run';
+import { parseArgs, type Format } from './args';
+import { InvalidInputError, regions as parseRegions } from './validate';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export async function main(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const fail = (message: string, code: number): number => {
+    io.stderr.write(`ami-guard: ${message}\n`);
+    return code;
+  };
+  let config: RunConfig;
+  let format: Format;
+  try {
+    const parsed = parseArgs(argv, packageVersion(), { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
+    if (parsed.kind === 'exit') return parsed.code;
+    config = { ...parsed.request, trigger: 'cli', regions: parsed.request.regions ?? (await defaultRegions()) };
+    format = parsed.request.format;
+  } catch (error) {
+    if (error instanceof InvalidInputError) return fail(error.message, 2);
+    throw error;
+  }
+
+  const progress = progressLine(io.stderr);
+  let report: Report;
+  try {
+    report = await run(config, { gateway: createAwsGateway(), now: () => new Date(), progress: progress.update });
+  } catch (error) {
+    progress.done();
+    return fail(`the run failed: ${describeError(error)}`, 1);
+  }
+  progress.done();
+
+  if (config.topicArn !== undefined) {
+    try {
+      await createPublisher(config.topicArn)(buildNotification(report, undefined));
+    } catch (error) {
+      report = { ...report, errors: [...report.errors, { check: 'notify', message: `publishing to ${config.topicArn} failed: ${describeError(error)}` }] };
+    }
+  }
+  io.stdout.write(render(report, format));
+  return exitStatus(config, report);
+}
+
+export function exitStatus(config: Pick<RunConfig, 'command'>, report: Report): number {
+  if (report.errors.length > 0 || report.summary.unverified > 0) return 1;
+  if (config.command === 'check' && report.images.some((image) => image.verdict !== 'safe')) return 1;
+  return 0;
+}
+
+function render(report: Report, format: Format): string {
+  if (format === 'json') return renderJson(report);
+  if (format === 'markdown') return renderMarkdown(report);
+  return renderText(report);
+}
+
+/** The SDK's own region chain: AWS_REGION, then the profile. */
+async function defaultRegions(): Promise<string[]> {
+  let region: string | undefined;
+  try {
+    region = await new EC2Client({}).config.region();
+  } catch {
+    region = undefined;
+  }
+  if (!region) throw new InvalidInputError('no region: pass --region or set AWS_REGION (or a region in the AWS profile)');
+  return parseRegions(region);
+}
+
+function progressLine(stream: CliIo['stderr']): { update: (message: string) => void; done: () => void } {
+  if (!stream.isTTY) return { update: () => undefined, done: () => undefined };
+  let shown = false;
+  return {
+    update: (message) => {
+      shown = true;
+      stream.write(`\r\u001b[K${message}`);
+    },
+    done: () => {
+      if (shown) stream.write('\r\u001b[K');
+    },
+  };
+}
+
+function packageVersion(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i += 1) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ami-guard' && pkg.version) return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  return '0.0.0';
+}
+

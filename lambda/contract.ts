@@ -1,0 +1,152 @@
+// The public contract of DESIGN.md as types: the run configuration every adapter builds and
+// the JSON report every adapter returns. Field names here are the contract; do not rename them.
+
+export const MODES = ['report', 'protect', 'cleanup'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** How much a mode may change in AWS, so a manual run can be held to the deployed mode. */
+export const MODE_STRENGTH: Record<Mode, number> = { report: 0, protect: 1, cleanup: 2 };
+
+export type Trigger = 'schedule' | 'manual' | 'cli';
+export type Verdict = 'safe' | 'blocked' | 'unverified';
+
+export interface PolicySettings {
+  /** an image must be at least this many days old to be a candidate */
+  readonly minAgeDays: number;
+  /** an image launched within this many days is not a candidate */
+  readonly unusedDays: number;
+  /** the newest N images of each family are never candidates */
+  readonly keepLatest: number;
+  /** an image carrying this tag key is never a candidate */
+  readonly excludeTag: string;
+  /** when set, the family is this tag's value instead of the name-derived family */
+  readonly familyTag?: string;
+}
+
+export const DEFAULT_POLICY: PolicySettings = {
+  minAgeDays: 30,
+  unusedDays: 30,
+  keepLatest: 3,
+  excludeTag: 'ami-guard:keep',
+};
+
+export const DEFAULT_GRACE_DAYS = 14;
+export const DEFAULT_MAX_DEREGISTER = 50;
+
+export interface RunConfig {
+  readonly command: 'check' | 'scan';
+  /** check: exactly these images (validated IDs) */
+  readonly imageIds: readonly string[];
+  readonly regions: readonly string[];
+  readonly mode: Mode;
+  readonly trigger: Trigger;
+  readonly policy: PolicySettings;
+  readonly graceDays: number;
+  readonly maxDeregister: number;
+  readonly topicArn?: string;
+}
+
+export type Reason =
+  | { readonly code: 'referenced'; readonly resourceType: string; readonly arn: string }
+  | { readonly code: 'ancestor-of-in-use'; readonly imageId: string; readonly region: string }
+  | {
+      readonly code: 'shared';
+      /** `public`, an account ID, an organization ARN or an OU ARN */
+      readonly sharedWith: string;
+      readonly kind: 'public' | 'account' | 'organization' | 'organizational-unit';
+    }
+  | { readonly code: 'deregistration-protected'; readonly value: string }
+  | { readonly code: 'check-failed'; readonly check: CheckName; readonly message: string };
+
+export type ReasonCode = Reason['code'];
+
+export type CheckName =
+  | 'inventory'
+  | 'references'
+  | 'ancestry'
+  | 'launch-permissions'
+  | 'deregistration-protection'
+  | 'recheck';
+
+export interface LineageEntry {
+  readonly imageId: string;
+  readonly region: string;
+  /** the owner alias (`amazon`) or account ID, where AWS tells it */
+  readonly owner?: string;
+  readonly name?: string;
+  readonly creationDate?: string;
+}
+
+export interface SnapshotEntry {
+  readonly snapshotId: string;
+  readonly deviceName: string;
+  readonly sizeGiB: number;
+}
+
+export type ActionName =
+  | 'enable-deregistration-protection'
+  | 'disable-deregistration-protection'
+  | 'tag'
+  | 'untag'
+  | 'deregister';
+
+export interface SnapshotOutcome {
+  readonly snapshotId: string;
+  /** AWS's returnCode: success, skipped, missing-permissions, internal-error, client-error */
+  readonly returnCode: string;
+}
+
+export interface ActionEntry {
+  readonly action: ActionName;
+  readonly outcome: 'done' | 'failed' | 'skipped';
+  readonly detail?: string;
+  readonly error?: string;
+  readonly snapshots?: readonly SnapshotOutcome[];
+}
+
+export interface ImageEntry {
+  readonly imageId: string;
+  readonly region: string;
+  readonly name: string;
+  readonly creationDate: string;
+  readonly verdict: Verdict;
+  readonly reasons: readonly Reason[];
+  /** from the image itself to its root */
+  readonly lineage: readonly LineageEntry[];
+  readonly snapshots: readonly SnapshotEntry[];
+  readonly actions: readonly ActionEntry[];
+}
+
+export interface RunError {
+  readonly message: string;
+  readonly region?: string;
+  readonly imageId?: string;
+  readonly check?: CheckName | 'action' | 'notify' | 'run';
+}
+
+export interface ReportSummary {
+  readonly imagesScanned: number;
+  readonly candidates: number;
+  readonly safe: number;
+  readonly blocked: number;
+  readonly unverified: number;
+  readonly protected: number;
+  readonly deregistered: number;
+  /** GiB of the safe candidates' snapshots that a cleanup would reclaim */
+  readonly reclaimableSnapshotGiB: number;
+  /** GiB of snapshots actually deleted in this run */
+  readonly reclaimedSnapshotGiB: number;
+}
+
+export interface Report {
+  readonly schemaVersion: 1;
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly trigger: Trigger;
+  readonly mode: Mode;
+  readonly regions: readonly string[];
+  readonly summary: ReportSummary;
+  readonly images: readonly ImageEntry[];
+  readonly errors: readonly RunError[];
+}

@@ -1,0 +1,78 @@
+// Plain data the gateway reads from AWS and the engine decides on. No SDK types cross this line.
+
+import type { CheckName, LineageEntry, SnapshotEntry } from '../contract';
+
+/** One owned image as DescribeImages describes it, normalised. */
+export interface ImageRecord {
+  readonly imageId: string;
+  readonly region: string;
+  readonly ownerId: string;
+  readonly name: string;
+  /** ISO timestamp, as DescribeImages gives it */
+  readonly creationDate: string;
+  readonly state: string;
+  readonly public: boolean;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly snapshots: readonly SnapshotEntry[];
+  readonly lastLaunchedTime?: string;
+  readonly deprecationTime?: string;
+  /** undefined when DescribeImages did not say; the engine never reads that as `disabled` */
+  readonly deregistrationProtection?: string;
+  readonly sourceImageId?: string;
+  readonly sourceImageRegion?: string;
+}
+
+/** The owned images of every configured region, and the regions whose listing failed. */
+export interface Inventory {
+  readonly images: readonly ImageRecord[];
+  readonly failedRegions: ReadonlyMap<string, string>;
+}
+
+export interface ImageReference {
+  readonly imageId: string;
+  readonly resourceType: string;
+  readonly arn: string;
+}
+
+export interface LaunchPermission {
+  readonly userId?: string;
+  readonly group?: string;
+  readonly organizationArn?: string;
+  readonly organizationalUnitArn?: string;
+}
+
+/** The outcome of one check: it completed with a value, or it did not complete. */
+export type CheckResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly message: string };
+
+export const completed = <T>(value: T): CheckResult<T> => ({ ok: true, value });
+export const failed = <T>(message: string): CheckResult<T> => ({ ok: false, message });
+
+/** Everything gathered about the candidates, keyed by image key (see imageKey). */
+export interface Evidence {
+  /** references of candidates and of their descendants */
+  readonly references: ReadonlyMap<string, CheckResult<readonly ImageReference[]>>;
+  readonly launchPermissions: ReadonlyMap<string, CheckResult<readonly LaunchPermission[]>>;
+  /** each candidate's chain from itself to its root */
+  readonly lineage: ReadonlyMap<string, CheckResult<readonly LineageEntry[]>>;
+  /** protection values read with DescribeImageAttribute where DescribeImages gave none */
+  readonly protection: ReadonlyMap<string, CheckResult<string>>;
+  /** checks that were never started (time ran out), by image key */
+  readonly notChecked: ReadonlyMap<string, { readonly check: CheckName; readonly message: string }>;
+}
+
+export const imageKey = (region: string, imageId: string): string => `${region}/${imageId}`;
+export const keyOf = (image: { readonly region: string; readonly imageId: string }): string =>
+  imageKey(image.region, image.imageId);
+
+/** Tags ami-guard writes and reads; the `ami-guard:` prefix is what its IAM conditions match. */
+export const TAGS = {
+  verdict: 'ami-guard:verdict',
+  reasons: 'ami-guard:reasons',
+  checkedAt: 'ami-guard:checked-at',
+  safeSince: 'ami-guard:safe-since',
+  protectedBy: 'ami-guard:protected-by',
+} as const;
+export const TAG_PREFIX = 'ami-guard:';
+export const PROTECTED_BY_US = 'ami-guard';

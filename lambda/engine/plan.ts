@@ -1,0 +1,145 @@
+// The plan of actions a mode takes on the verdicts (DESIGN.md "Modes"). Pure: the run carries it out.
+
+import type { Mode, Reason, Verdict } from '../contract';
+import { PROTECTED_BY_US, TAGS, type ImageRecord } from './model';
+import { protectedByAmiGuard } from './protection';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** AWS's limit on a tag value. */
+export const TAG_VALUE_MAX = 256;
+
+export type PlannedAction =
+  | { readonly action: 'tag'; readonly tags: Readonly<Record<string, string>> }
+  | { readonly action: 'untag'; readonly keys: readonly string[] }
+  | { readonly action: 'enable-deregistration-protection' }
+  | { readonly action: 'disable-deregistration-protection' }
+  | { readonly action: 'skip'; readonly skipped: 'enable-deregistration-protection' | 'deregister'; readonly why: string };
+
+export interface ImagePlan {
+  readonly image: ImageRecord;
+  readonly verdict: Verdict;
+  /** tags, protection: carried out in this order */
+  readonly marks: readonly PlannedAction[];
+  /** cleanup: deregister after a re-check in this run */
+  readonly deregister: boolean;
+}
+
+type MutablePlan = { -readonly [K in keyof ImagePlan]: ImagePlan[K] };
+
+export interface PlanSettings {
+  readonly mode: Mode;
+  readonly now: Date;
+  readonly graceDays: number;
+  readonly maxDeregister: number;
+}
+
+export interface Judged {
+  readonly image: ImageRecord;
+  readonly verdict: Verdict;
+  readonly reasons: readonly Reason[];
+  /** the protection value this run read, when it could read one */
+  readonly protection?: string;
+}
+
+export function planActions(judged: readonly Judged[], settings: PlanSettings): ImagePlan[] {
+  if (settings.mode === 'report') return judged.map(({ image, verdict }) => ({ image, verdict, marks: [], deregister: false }));
+
+  const plans: MutablePlan[] = judged.map((entry) => ({
+    image: entry.image,
+    verdict: entry.verdict,
+    marks: entry.verdict === 'safe' ? markSafe(entry, settings.now) : markNeeded(entry, settings.now),
+    deregister: false,
+  }));
+  if (settings.mode !== 'cleanup') return plans;
+
+  const due: { plan: MutablePlan; since: number }[] = [];
+  for (const plan of plans) {
+    const since = plan.verdict === 'safe' ? safeSince(plan.image) : undefined;
+    if (since !== undefined && settings.now.getTime() - since >= settings.graceDays * DAY_MS) due.push({ plan, since });
+  }
+  due.sort((a, b) => a.since - b.since);
+  due.slice(0, settings.maxDeregister).forEach((entry) => (entry.plan.deregister = true));
+  for (const entry of due.slice(settings.maxDeregister)) {
+    entry.plan.marks = [
+      ...entry.plan.marks,
+      { action: 'skip', skipped: 'deregister', why: `--max-deregister ${settings.maxDeregister} reached in this run` },
+    ];
+  }
+  return plans;
+}
+
+/** When the image was first found safe, from ami-guard's own tag; undefined when absent or unreadable. */
+export function safeSince(image: ImageRecord): number | undefined {
+  const value = image.tags[TAGS.safeSince];
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+function markNeeded(entry: Judged, now: Date): PlannedAction[] {
+  const { image } = entry;
+  const marks: PlannedAction[] = [];
+  const wanted: Record<string, string> = {
+    [TAGS.verdict]: entry.verdict,
+    [TAGS.reasons]: summariseReasons(entry.reasons),
+  };
+  const willProtect = entry.protection === 'disabled';
+  if (willProtect) wanted[TAGS.protectedBy] = PROTECTED_BY_US;
+  const changed = Object.entries(wanted).filter(([key, value]) => image.tags[key] !== value);
+  if (changed.length > 0) marks.push({ action: 'tag', tags: { ...Object.fromEntries(changed), [TAGS.checkedAt]: now.toISOString() } });
+  if (image.tags[TAGS.safeSince] !== undefined) marks.push({ action: 'untag', keys: [TAGS.safeSince] });
+  if (willProtect) {
+    marks.push({ action: 'enable-deregistration-protection' });
+  } else if (entry.protection === undefined) {
+    marks.push({ action: 'skip', skipped: 'enable-deregistration-protection', why: 'the protection state could not be read' });
+  }
+  return marks;
+}
+
+function markSafe(entry: Judged, now: Date): PlannedAction[] {
+  const { image } = entry;
+  const marks: PlannedAction[] = [];
+  const wanted: Record<string, string> = { [TAGS.verdict]: 'safe' };
+  if (safeSince(image) === undefined) wanted[TAGS.safeSince] = now.toISOString();
+  const changed = Object.entries(wanted).filter(([key, value]) => image.tags[key] !== value);
+  if (changed.length > 0) marks.push({ action: 'tag', tags: { ...Object.fromEntries(changed), [TAGS.checkedAt]: now.toISOString() } });
+  const stale = [TAGS.reasons, TAGS.protectedBy].filter((key) => image.tags[key] !== undefined);
+  if (protectedByAmiGuard(image) && entry.protection !== undefined && entry.protection !== 'disabled') {
+    marks.push({ action: 'disable-deregistration-protection' });
+  }
+  if (stale.length > 0) marks.push({ action: 'untag', keys: stale });
+  return marks;
+}
+
+/** The reasons in one tag value of at most 256 characters, saying how many did not fit. */
+export function summariseReasons(reasons: readonly Reason[]): string {
+  const parts = reasons.map(reasonText);
+  let text = '';
+  for (let i = 0; i < parts.length; i += 1) {
+    const next = text === '' ? parts[i] : `${text}; ${parts[i]}`;
+    const more = parts.length - i - 1;
+    const suffix = more > 0 ? `; +${more} more` : '';
+    if (next.length + suffix.length > TAG_VALUE_MAX) {
+      const left = `+${parts.length - i} more`;
+      return (text === '' ? left : `${text}; ${left}`).slice(0, TAG_VALUE_MAX);
+    }
+    text = next;
+  }
+  return text.slice(0, TAG_VALUE_MAX);
+}
+
+/** One reason in a line: the same words the text report uses. */
+export function reasonText(reason: Reason): string {
+  switch (reason.code) {
+    case 'referenced':
+      return `referenced by ${reason.resourceType} ${reason.arn}`;
+    case 'ancestor-of-in-use':
+      return `ancestor of in-use ${reason.imageId} (${reason.region})`;
+    case 'shared':
+      return reason.kind === 'public' ? 'shared publicly' : `shared with ${reason.kind} ${reason.sharedWith}`;
+    case 'deregistration-protected':
+      return `deregistration protection ${reason.value}`;
+    case 'check-failed':
+      return `check ${reason.check} failed: ${reason.message}`;
+  }
+}

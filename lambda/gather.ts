@@ -1,0 +1,176 @@
+// Reading the account: the inventory of every region, then the evidence about the candidates.
+// Every read that fails is recorded as a failed check; a read that never ran leaves no evidence,
+// which the verdict rules read as "not checked". Neither can become `safe`.
+
+import type { LineageEntry } from './contract';
+import type { AwsGateway } from './aws/gateway';
+import { describeError, errorName } from './aws/errors';
+import { forEachLimited } from './concurrency';
+import { ownedAncestry, type LineageIndex } from './engine/lineage';
+import {
+  completed,
+  failed,
+  imageKey,
+  keyOf,
+  type CheckResult,
+  type Evidence,
+  type ImageRecord,
+  type ImageReference,
+  type Inventory,
+  type LaunchPermission,
+} from './engine/model';
+import { batchByRegion, referenceTargets } from './engine/references';
+import type { CheckName } from './contract';
+
+/** Calls in flight per region; the pacer, not this, sets the rate. */
+const PER_REGION_CONCURRENCY = 8;
+
+export interface GatherContext {
+  readonly gateway: AwsGateway;
+  readonly progress: (message: string) => void;
+  /** true once the run must stop starting new checks */
+  readonly shouldStop: () => boolean;
+}
+
+export async function gatherInventory(regions: readonly string[], context: GatherContext): Promise<Inventory> {
+  const images: ImageRecord[] = [];
+  const failedRegions = new Map<string, string>();
+  await Promise.all(
+    regions.map(async (region) => {
+      try {
+        const found = await context.gateway.describeOwnedImages(region);
+        images.push(...found);
+        context.progress(`${region}: ${found.length} owned images`);
+      } catch (error) {
+        failedRegions.set(region, describeError(error));
+        context.progress(`${region}: listing images failed: ${describeError(error)}`);
+      }
+    }),
+  );
+  return { images, failedRegions };
+}
+
+interface Task {
+  readonly region: string;
+  readonly covers: readonly ImageRecord[];
+  readonly check: CheckName;
+  readonly run: () => Promise<void>;
+}
+
+export async function gatherEvidence(
+  candidates: readonly ImageRecord[],
+  index: LineageIndex,
+  context: GatherContext,
+): Promise<Evidence> {
+  const references = new Map<string, CheckResult<readonly ImageReference[]>>();
+  const launchPermissions = new Map<string, CheckResult<readonly LaunchPermission[]>>();
+  const lineage = new Map<string, CheckResult<readonly LineageEntry[]>>();
+  const protection = new Map<string, CheckResult<string>>();
+  const notChecked = new Map<string, { check: CheckName; message: string }>();
+  const { gateway } = context;
+  const tasks: Task[] = [];
+
+  for (const [region, batches] of batchByRegion(referenceTargets(candidates, index))) {
+    for (const ids of batches) {
+      const covers = ids.map((id) => index.byKey.get(imageKey(region, id))).filter((i): i is ImageRecord => i !== undefined);
+      tasks.push({ region, covers, check: 'references', run: () => checkReferences(gateway, region, ids, references) });
+    }
+  }
+
+  for (const candidate of candidates) {
+    const { region, imageId } = candidate;
+    tasks.push({
+      region,
+      covers: [candidate],
+      check: 'launch-permissions',
+      run: async () => {
+        launchPermissions.set(keyOf(candidate), await attempt(() => gateway.describeLaunchPermissions(region, imageId)));
+      },
+    });
+    if (candidate.deregistrationProtection === undefined) {
+      tasks.push({
+        region,
+        covers: [candidate],
+        check: 'deregistration-protection',
+        run: async () => {
+          protection.set(keyOf(candidate), await attempt(() => gateway.describeDeregistrationProtection(region, imageId)));
+        },
+      });
+    }
+  }
+
+  // Owned links come from the inventory; one GetImageAncestry per distinct image outside it.
+  const exits = new Map<string, { from: ImageRecord; members: { candidate: ImageRecord; chain: readonly LineageEntry[] }[] }>();
+  for (const candidate of candidates) {
+    const owned = ownedAncestry(candidate, index);
+    if (owned.continueFrom === undefined) {
+      lineage.set(keyOf(candidate), completed(owned.chain));
+      continue;
+    }
+    const from = owned.continueFrom;
+    const exitKey = imageKey(from.sourceImageRegion ?? from.region, from.sourceImageId ?? '');
+    const exit = exits.get(exitKey) ?? { from, members: [] };
+    exit.members.push({ candidate, chain: owned.chain });
+    exits.set(exitKey, exit);
+  }
+  for (const { from, members } of exits.values()) {
+    tasks.push({
+      region: from.region,
+      covers: members.map((m) => m.candidate),
+      check: 'ancestry',
+      run: async () => {
+        const answer = await attempt(() => gateway.getImageAncestry(from.region, from.imageId));
+        for (const { candidate, chain } of members) {
+          lineage.set(keyOf(candidate), answer.ok ? completed([...chain, ...answer.value.slice(1)]) : answer);
+        }
+      },
+    });
+  }
+
+  const perRegion = new Map<string, Task[]>();
+  for (const task of tasks) perRegion.set(task.region, [...(perRegion.get(task.region) ?? []), task]);
+  await Promise.all(
+    [...perRegion].map(async ([region, list]) => {
+      let done = 0;
+      await forEachLimited(list, PER_REGION_CONCURRENCY, async (task) => {
+        if (context.shouldStop()) {
+          for (const image of task.covers) {
+            notChecked.set(keyOf(image), { check: task.check, message: 'not checked: the run stopped starting checks before its time limit' });
+          }
+          return;
+        }
+        await task.run();
+        done += 1;
+        if (done % 100 === 0 || done === list.length) context.progress(`${region}: ${done}/${list.length} checks`);
+      });
+    }),
+  );
+  return { references, launchPermissions, lineage, protection, notChecked };
+}
+
+/** One batch; when an image of it vanished meanwhile (NotFound), the others are checked one by one. */
+async function checkReferences(
+  gateway: AwsGateway,
+  region: string,
+  ids: readonly string[],
+  into: Map<string, CheckResult<readonly ImageReference[]>>,
+): Promise<void> {
+  try {
+    const found = await gateway.describeImageReferences(region, ids);
+    for (const id of ids) into.set(imageKey(region, id), completed(found.filter((ref) => ref.imageId === id)));
+  } catch (error) {
+    if (ids.length > 1 && errorName(error) === 'InvalidAMIID.NotFound') {
+      for (const id of ids) await checkReferences(gateway, region, [id], into);
+      return;
+    }
+    for (const id of ids) into.set(imageKey(region, id), failed(describeError(error)));
+  }
+}
+
+export async function attempt<T>(read: () => Promise<T>): Promise<CheckResult<T>> {
+  try {
+    return completed(await read());
+  } catch (error) {
+    return failed(describeError(error));
+  }
+}

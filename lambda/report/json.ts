@@ -1,0 +1,55 @@
+// The JSON report of DESIGN.md, built from the run's decisions and outcomes.
+
+import type { ImageEntry, Report, ReportSummary, RunConfig, RunError } from '../contract';
+
+export interface ReportInput {
+  readonly config: RunConfig;
+  readonly runId: string;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly imagesScanned: number;
+  readonly images: readonly ImageEntry[];
+  readonly errors: readonly RunError[];
+}
+
+export function buildReport(input: ReportInput): Report {
+  return {
+    schemaVersion: 1,
+    runId: input.runId,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    trigger: input.config.trigger,
+    mode: input.config.mode,
+    regions: [...input.config.regions],
+    summary: summarise(input.imagesScanned, input.images),
+    images: input.images,
+    errors: input.errors,
+  };
+}
+
+function summarise(imagesScanned: number, images: readonly ImageEntry[]): ReportSummary {
+  const count = (verdict: ImageEntry['verdict']): number => images.filter((i) => i.verdict === verdict).length;
+  const done = (image: ImageEntry, action: string): boolean => image.actions.some((a) => a.action === action && a.outcome === 'done');
+  const gib = (sizes: number[]): number => Math.round(sizes.reduce((a, b) => a + b, 0) * 100) / 100;
+  const sizeOf = (image: ImageEntry, snapshotId: string): number =>
+    image.snapshots.find((s) => s.snapshotId === snapshotId)?.sizeGiB ?? 0;
+  return {
+    imagesScanned,
+    candidates: images.length,
+    safe: count('safe'),
+    blocked: count('blocked'),
+    unverified: count('unverified'),
+    protected: images.filter((i) => done(i, 'enable-deregistration-protection')).length,
+    deregistered: images.filter((i) => done(i, 'deregister')).length,
+    reclaimableSnapshotGiB: gib(images.filter((i) => i.verdict === 'safe').flatMap((i) => i.snapshots.map((s) => s.sizeGiB))),
+    reclaimedSnapshotGiB: gib(
+      images.flatMap((image) =>
+        image.actions
+          .filter((a) => a.action === 'deregister' && a.outcome === 'done')
+          .flatMap((a) => (a.snapshots ?? []).filter((s) => s.returnCode === 'success').map((s) => sizeOf(image, s.snapshotId))),
+      ),
+    ),
+  };
+}
+
+export const renderJson = (report: Report): string => `${JSON.stringify(report, null, 2)}\n`;

@@ -1,0 +1,121 @@
+// The one pipeline every adapter calls: inventory -> candidates -> evidence -> verdicts -> plan -> act -> report.
+
+import { randomUUID } from 'node:crypto';
+import { carryOut, type Outcome } from './act';
+import type { AwsGateway } from './aws/gateway';
+import type { ImageEntry, Reason, Report, RunConfig, RunError } from './contract';
+import { gatherEvidence, gatherInventory, type GatherContext } from './gather';
+import { indexLineage } from './engine/lineage';
+import { keyOf, type ImageRecord, type Inventory } from './engine/model';
+import { planActions } from './engine/plan';
+import { selectCandidates } from './engine/policy';
+import { protectionOf } from './engine/protection';
+import { decide, notFoundDecision, type Decision } from './engine/verdict';
+import { buildReport } from './report/json';
+
+export interface RunDeps {
+  readonly gateway: AwsGateway;
+  readonly now: () => Date;
+  readonly progress?: (message: string) => void;
+  /** milliseconds left before the caller must stop; the run stops starting new checks when none are left */
+  readonly remainingMs?: () => number;
+}
+
+export async function run(config: RunConfig, deps: RunDeps): Promise<Report> {
+  const startedAt = deps.now();
+  const runId = randomUUID();
+  const errors: RunError[] = [];
+  let stopped = false;
+  const shouldStop = (): boolean => {
+    if (!stopped && deps.remainingMs !== undefined && deps.remainingMs() <= 0) {
+      stopped = true;
+      errors.push({ check: 'run', message: 'the run reached its time limit: checks not started are reported as not checked' });
+    }
+    return stopped;
+  };
+  const context: GatherContext = { gateway: deps.gateway, progress: deps.progress ?? (() => undefined), shouldStop };
+
+  const inventory = await gatherInventory(config.regions, context);
+  for (const [region, message] of inventory.failedRegions) errors.push({ check: 'inventory', region, message });
+  const index = indexLineage(inventory.images);
+
+  const { candidates, missing } = chooseCandidates(config, inventory, startedAt, errors);
+  context.progress(`${candidates.length} candidates among ${inventory.images.length} owned images`);
+  const evidence = await gatherEvidence(candidates, index, context);
+
+  // A region whose listing failed may hold descendants in use: nothing can be proven safe.
+  const runWide: Reason[] = [...inventory.failedRegions].map(([region, message]) => ({
+    code: 'check-failed',
+    check: 'inventory',
+    message: `images of ${region} could not be listed: ${message}`,
+  }));
+  const decisions = new Map<string, Decision>();
+  for (const candidate of candidates) decisions.set(keyOf(candidate), decide(candidate, index, evidence, runWide));
+
+  const plans = planActions(
+    candidates.map((image) => {
+      const decision = decisions.get(keyOf(image)) as Decision;
+      const protection = protectionOf(image, evidence);
+      return { image, verdict: decision.verdict, reasons: decision.reasons, protection: 'value' in protection ? protection.value : undefined };
+    }),
+    { mode: config.mode, now: startedAt, graceDays: config.graceDays, maxDeregister: config.maxDeregister },
+  );
+  const outcomes = await carryOut(plans, { gateway: deps.gateway, index, now: startedAt, errors, progress: context.progress, shouldStop });
+
+  const entries: ImageEntry[] = [
+    ...candidates.map((image) => entryOf(image, decisions.get(keyOf(image)) as Decision, outcomes.get(keyOf(image)))),
+    ...missing.map((imageId) => ({
+      ...notFoundDecision(imageId, config.regions),
+      imageId,
+      region: config.regions.length === 1 ? config.regions[0] : '',
+      name: '',
+      creationDate: '',
+      snapshots: [],
+      actions: [],
+    })),
+  ];
+  return buildReport({ config, runId, startedAt, finishedAt: deps.now(), imagesScanned: inventory.images.length, images: entries, errors });
+}
+
+function chooseCandidates(
+  config: RunConfig,
+  inventory: Inventory,
+  now: Date,
+  errors: RunError[],
+): { candidates: ImageRecord[]; missing: string[] } {
+  if (config.command === 'scan') {
+    const selection = selectCandidates(inventory.images, config.policy, now);
+    for (const { image, message } of selection.unjudged) {
+      errors.push({ check: 'inventory', region: image.region, imageId: image.imageId, message: `not a candidate: ${message}` });
+    }
+    return { candidates: [...selection.candidates].sort(byRegionAndAge), missing: [] };
+  }
+  const byId = new Map<string, ImageRecord>();
+  for (const image of inventory.images) byId.set(image.imageId, image);
+  const candidates: ImageRecord[] = [];
+  const missing: string[] = [];
+  for (const imageId of new Set(config.imageIds)) {
+    const image = byId.get(imageId);
+    if (image === undefined) missing.push(imageId);
+    else candidates.push(image);
+  }
+  return { candidates, missing };
+}
+
+const byRegionAndAge = (a: ImageRecord, b: ImageRecord): number =>
+  a.region.localeCompare(b.region) || a.creationDate.localeCompare(b.creationDate) || a.imageId.localeCompare(b.imageId);
+
+function entryOf(image: ImageRecord, decision: Decision, outcome: Outcome | undefined): ImageEntry {
+  const recheck = outcome?.recheck;
+  return {
+    imageId: image.imageId,
+    region: image.region,
+    name: image.name,
+    creationDate: image.creationDate,
+    verdict: recheck?.verdict ?? decision.verdict,
+    reasons: recheck ? [...decision.reasons, ...recheck.reasons] : decision.reasons,
+    lineage: decision.lineage,
+    snapshots: image.snapshots,
+    actions: outcome?.actions ?? [],
+  };
+}

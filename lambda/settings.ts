@@ -1,0 +1,177 @@
+// The deployed settings: one zod schema shared by the CDK app (context and construct props) and
+// the Lambda handler (its environment variables). Bundled into the function: no aws-cdk-lib here.
+import { z } from 'zod';
+import { DEFAULT_GRACE_DAYS, DEFAULT_MAX_DEREGISTER, DEFAULT_POLICY, MODES } from './contract';
+
+export const DEFAULT_SCHEDULE = 'cron(0 6 ? * MON *)';
+export const DEFAULT_REPORT_RETENTION_DAYS = 365;
+export const DEFAULT_LOG_RETENTION_DAYS = 90;
+
+/** The retention periods CloudWatch Logs accepts (PutRetentionPolicy). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+// EventBridge cron has six fields: minutes hours day-of-month month day-of-week year.
+const CRON = /^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+// Chatbot Slack IDs: workspace (team) IDs like T01ABCDEFGH, channel IDs like C01ABCDEFGH.
+const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
+const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
+// EC2 tag keys: up to 128 characters, not starting with `aws:`.
+const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+/** Context (`-c key=value`) and environment variables arrive as strings: numbers are parsed. */
+function wholeNumber(min: number) {
+  const message = `is not a whole number >= ${min}`;
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
+    z.number({ error: message }).int({ error: message }).min(min, { error: message }),
+  );
+}
+
+/** A list is an array or one comma-separated string; blanks are dropped, duplicates removed. */
+function list<T extends z.ZodType<string>>(item: T) {
+  return z.preprocess(toList, z.array(item, { error: 'is not a list (an array or a comma-separated string)' }));
+}
+
+function toList(value: unknown): unknown {
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items)) return items;
+  const trimmed = items.map((entry: unknown) => (typeof entry === 'string' ? entry.trim() : entry));
+  return [...new Set(trimmed.filter((entry) => entry !== ''))];
+}
+
+/** An empty string means "not set", so `-c familyTag=` clears a value from cdk.json. */
+function optionalText<T extends z.ZodType<string>>(text: T) {
+  return z.preprocess((value) => (value === '' || value === null ? undefined : value), text.optional());
+}
+
+export const settingsSchema = z
+  .strictObject({
+    schedule: z
+      .string({ error: 'is not a string' })
+      .refine((value) => CRON.test(value) || (RATE.test(value) && rateIsValid(value)), {
+        error: 'is not an EventBridge schedule expression like "cron(0 6 ? * MON *)" or "rate(7 days)"',
+      })
+      .default(DEFAULT_SCHEDULE),
+    mode: z.enum(MODES, { error: `is not one of ${MODES.join(', ')}` }).default('report'),
+    regions: list(z.string().regex(REGION, { error: 'is not an AWS region name like us-east-1' })).default([]),
+    notifyEmails: list(z.email({ error: 'is not an email address' })).default([]),
+    slackWorkspaceId: optionalText(
+      z.string({ error: 'is not a string' }).regex(SLACK_WORKSPACE_ID, { error: 'is not a Slack workspace ID like T01ABCDEFGH' }),
+    ),
+    slackChannelId: optionalText(
+      z.string({ error: 'is not a string' }).regex(SLACK_CHANNEL_ID, { error: 'is not a Slack channel ID like C01ABCDEFGH' }),
+    ),
+    minAgeDays: wholeNumber(0).default(DEFAULT_POLICY.minAgeDays),
+    unusedDays: wholeNumber(0).default(DEFAULT_POLICY.unusedDays),
+    keepLatest: wholeNumber(0).default(DEFAULT_POLICY.keepLatest),
+    excludeTag: z
+      .string({ error: 'is not a string' })
+      .regex(TAG_KEY, { error: 'is not a valid tag key (1-128 characters, not starting with aws:)' })
+      .default(DEFAULT_POLICY.excludeTag),
+    familyTag: optionalText(
+      z.string({ error: 'is not a string' }).regex(TAG_KEY, { error: 'is not a valid tag key (1-128 characters, not starting with aws:)' }),
+    ),
+    graceDays: wholeNumber(0).default(DEFAULT_GRACE_DAYS),
+    maxDeregister: wholeNumber(0).default(DEFAULT_MAX_DEREGISTER),
+    reportRetentionDays: wholeNumber(1).default(DEFAULT_REPORT_RETENTION_DAYS),
+    logRetentionDays: wholeNumber(1)
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        error: `is not a retention CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(', ')})`,
+      })
+      .default(DEFAULT_LOG_RETENTION_DAYS),
+  })
+  .superRefine((settings, context) => {
+    if ((settings.slackWorkspaceId === undefined) !== (settings.slackChannelId === undefined)) {
+      const missing = settings.slackWorkspaceId === undefined ? 'slackWorkspaceId' : 'slackChannelId';
+      context.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `missing: required when ${missing === 'slackWorkspaceId' ? 'slackChannelId' : 'slackWorkspaceId'} is set (set both or neither)`,
+      });
+    }
+  });
+
+function rateIsValid(expression: string): boolean {
+  const [, amount, unit] = RATE.exec(expression) ?? [];
+  const value = Number(amount);
+  // EventBridge wants the singular unit for 1 and the plural for more.
+  return value >= 1 && (value === 1) === !unit.endsWith('s');
+}
+
+/** The validated settings, every default applied. `regions` empty means the deployment's region. */
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingKey = keyof Settings;
+export const SETTING_KEYS = Object.keys(settingsSchema.shape) as SettingKey[];
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+/**
+ * Validates raw settings (typed props, CDK context with string values, or the environment
+ * mapping below) and applies the defaults. Throws a SettingsError whose one-line message names
+ * the key and the bad value.
+ */
+export function parseSettings(raw: Readonly<Record<string, unknown>>): Settings {
+  const result = settingsSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    throw new SettingsError(`invalid setting ${key}: unknown setting (known: ${SETTING_KEYS.join(', ')})`);
+  }
+  const key = String(issue.path[0]);
+  const [, index] = issue.path;
+  // For a list, name the bad item rather than the whole list.
+  const value = typeof index === 'number' ? (toList(raw[key]) as unknown[])[index] : raw[key];
+  if (value === undefined) throw new SettingsError(`invalid setting ${key}: ${issue.message}`);
+  throw new SettingsError(`invalid setting ${key}: ${describeValue(value)} ${issue.message}`);
+}
+
+function describeValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** The settings the function itself needs at run time, and their environment variable names. */
+export const RUNTIME_SETTINGS = {
+  mode: 'AMI_GUARD_MODE',
+  regions: 'AMI_GUARD_REGIONS',
+  minAgeDays: 'AMI_GUARD_MIN_AGE_DAYS',
+  unusedDays: 'AMI_GUARD_UNUSED_DAYS',
+  keepLatest: 'AMI_GUARD_KEEP_LATEST',
+  excludeTag: 'AMI_GUARD_EXCLUDE_TAG',
+  familyTag: 'AMI_GUARD_FAMILY_TAG',
+  graceDays: 'AMI_GUARD_GRACE_DAYS',
+  maxDeregister: 'AMI_GUARD_MAX_DEREGISTER',
+} as const satisfies Partial<Record<SettingKey, string>>;
+
+type RuntimeKey = keyof typeof RUNTIME_SETTINGS;
+export type RuntimeSettings = Pick<Settings, RuntimeKey>;
+
+/** Encodes the runtime settings as environment variables (lists comma-separated, unset omitted). */
+export function settingsToEnvironment(settings: RuntimeSettings): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [key, name] of Object.entries(RUNTIME_SETTINGS) as [RuntimeKey, string][]) {
+    const value = settings[key];
+    if (value === undefined) continue;
+    environment[name] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return environment;
+}
+
+/** Decodes and validates the runtime settings from the environment, with the same schema. */
+export function settingsFromEnvironment(environment: Readonly<Record<string, string | undefined>>): RuntimeSettings {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(RUNTIME_SETTINGS) as [RuntimeKey, string][]) {
+    if (environment[name] !== undefined) raw[key] = environment[name];
+  }
+  return parseSettings(raw);
+}

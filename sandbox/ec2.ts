@@ -1,0 +1,775 @@
+import { createHash } from 'node:crypto';
+import { instanceArn, launchTemplateArn, recipeArn, ssmParameterArn } from './builder';
+import { bool, canonicalJson, globToRegExp, itemSet, leaf, objList, str, strList } from './query';
+import { ApiError, COOLDOWN_MS, SandboxState } from './state';
+import type { ImageRecord, InstanceState, Params, SnapshotRecord, Tag, ThrottleClass } from './types';
+import { INSTANCE_STATES } from './types';
+
+export const EC2_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+
+const IMAGE_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SNAPSHOT_ID = /^snap-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const RESOURCE_TYPES = [
+  'ec2:Instance',
+  'ec2:LaunchTemplate',
+  'ssm:Parameter',
+  'imagebuilder:ImageRecipe',
+  'imagebuilder:ContainerRecipe',
+] as const;
+type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+/** The throttling class of an EC2 action (token bucket per region and class). */
+export function throttleClassOf(action: string): ThrottleClass {
+  if (/^(Describe|Get|List)/.test(action)) return 'describe';
+  if (action === 'CreateTags' || action === 'DeleteTags') return 'tags';
+  if (
+    [
+      'DeregisterImage',
+      'EnableImageDeregistrationProtection',
+      'DisableImageDeregistrationProtection',
+      'ModifyImageAttribute',
+      'DeleteSnapshot',
+    ].includes(action)
+  ) {
+    return 'deregister';
+  }
+  return 'mutating';
+}
+
+export interface Ec2Context {
+  state: SandboxState;
+  region: string;
+}
+
+type Handler = (ctx: Ec2Context, params: Params) => string;
+
+const handlers: Record<string, Handler> = {
+  DescribeImages: describeImages,
+  DescribeImageReferences: describeImageReferences,
+  GetImageAncestry: getImageAncestry,
+  DescribeImageAttribute: describeImageAttribute,
+  CreateTags: createTags,
+  DeleteTags: deleteTags,
+  EnableImageDeregistrationProtection: enableProtection,
+  DisableImageDeregistrationProtection: disableProtection,
+  DeregisterImage: deregisterImage,
+  DescribeSnapshots: describeSnapshots,
+};
+
+export function isEc2Action(action: string): boolean {
+  return Object.prototype.hasOwnProperty.call(handlers, action);
+}
+
+/** Runs one EC2 action; returns the XML inside `<ActionResponse>` after `<requestId>`. */
+export function handleEc2(ctx: Ec2Context, action: string, params: Params): string {
+  const h = handlers[action];
+  if (!h) throw new ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
+  if (bool(params, 'DryRun')) {
+    throw new ApiError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+  }
+  return h(ctx, params);
+}
+
+// ---------------------------------------------------------------- helpers
+
+function checkImageId(id: string): void {
+  if (!IMAGE_ID.test(id)) throw new ApiError('InvalidAMIID.Malformed', `Invalid id: "${id}" (expecting "ami-...")`);
+}
+
+function requireParam(params: Params, name: string): string {
+  const v = str(params, name);
+  if (v === undefined || v === '') {
+    throw new ApiError('MissingParameter', `The request must contain the parameter ${name}`);
+  }
+  return v;
+}
+
+function notFoundImages(ids: string[]): ApiError {
+  return new ApiError('InvalidAMIID.NotFound', `The image id '[${ids.join(', ')}]' does not exist`);
+}
+
+/** The image, in the caller's region and visible to the account, or InvalidAMIID.NotFound. */
+function visibleImage(ctx: Ec2Context, id: string): ImageRecord {
+  checkImageId(id);
+  const img = ctx.state.imageIn(ctx.region, id);
+  if (!img || !ctx.state.canSee(img)) throw notFoundImages([id]);
+  return img;
+}
+
+/** The image, which the account must own (AuthFailure otherwise). */
+function ownedImage(ctx: Ec2Context, id: string): ImageRecord {
+  const img = visibleImage(ctx, id);
+  if (!ctx.state.isOwned(img)) throw new ApiError('AuthFailure', `Not authorized for image:${id}`);
+  return img;
+}
+
+function maxResults(params: Params, min: number, max: number): number | undefined {
+  const raw = str(params, 'MaxResults');
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ApiError(
+      'InvalidParameterValue',
+      `Value ( ${raw} ) for parameter maxResults is invalid. Expecting a value between ${min} and ${max}.`,
+    );
+  }
+  return n;
+}
+
+interface TokenBody {
+  a: string;
+  h: string;
+  o: number;
+}
+
+/** Hash of the params a token is bound to (all but NextToken and MaxResults). */
+function bindingHash(params: Params): string {
+  const rest: Params = {};
+  for (const [k, v] of Object.entries(params)) if (k !== 'NextToken' && k !== 'MaxResults') rest[k] = v;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
+}
+
+function makeToken(action: string, params: Params, offset: number): string {
+  const body: TokenBody = { a: action, h: bindingHash(params), o: offset };
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
+}
+
+function readToken(action: string, params: Params): number {
+  const raw = str(params, 'NextToken');
+  if (raw === undefined || raw === '') return 0;
+  let body: TokenBody | undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object') body = parsed as TokenBody;
+  } catch {
+    body = undefined;
+  }
+  if (!body || typeof body.o !== 'number' || body.a !== action) {
+    throw new ApiError('InvalidPaginationToken', `The pagination token is not valid: ${raw}`);
+  }
+  if (body.h !== bindingHash(params)) {
+    throw new ApiError(
+      'InvalidPaginationToken',
+      'The pagination token was issued for a request with different parameters.',
+    );
+  }
+  return body.o;
+}
+
+/** Slices `all` for the page; returns the page and the XML `nextToken` element (or ''). */
+function paginate<T>(action: string, params: Params, all: T[], limit: number | undefined): [T[], string] {
+  const offset = readToken(action, params);
+  if (limit === undefined) return [all.slice(offset), ''];
+  const page = all.slice(offset, offset + limit);
+  const next = offset + limit < all.length ? leaf('nextToken', makeToken(action, params, offset + limit)) : '';
+  return [page, next];
+}
+
+function tagSetXml(tags: Tag[]): string {
+  if (tags.length === 0) return '';
+  return itemSet(
+    'tagSet',
+    tags.map((t) => leaf('key', t.key) + leaf('value', t.value)),
+  );
+}
+
+interface FilterSpec {
+  name: string;
+  values: RegExp[];
+}
+
+function readFilters(params: Params): FilterSpec[] {
+  return objList(params, 'Filter').map((f) => {
+    const name = str(f, 'Name');
+    if (!name) throw new ApiError('InvalidParameterValue', 'The filter name must be given.');
+    return { name, values: strList(f, 'Value').map(globToRegExp) };
+  });
+}
+
+function matchesFilters<T>(
+  item: T,
+  filters: FilterSpec[],
+  valuesOf: (item: T, name: string) => string[] | undefined,
+): boolean {
+  for (const f of filters) {
+    const values = valuesOf(item, f.name);
+    if (values === undefined) throw new ApiError('InvalidParameterValue', `The filter '${f.name}' is invalid`);
+    if (!values.some((v) => f.values.some((re) => re.test(v)))) return false;
+  }
+  return true;
+}
+
+function tagFilterValues(tags: Tag[], name: string): string[] | undefined {
+  if (name.startsWith('tag:')) {
+    const key = name.slice(4);
+    return tags.filter((t) => t.key === key).map((t) => t.value);
+  }
+  if (name === 'tag-key') return tags.map((t) => t.key);
+  if (name === 'tag-value') return tags.map((t) => t.value);
+  return undefined;
+}
+
+// ---------------------------------------------------------------- DescribeImages
+
+function imageFilterValues(state: SandboxState, img: ImageRecord, name: string): string[] | undefined {
+  const tag = tagFilterValues(img.tags, name);
+  if (tag) return tag;
+  const opt = (v: string | undefined): string[] => (v === undefined ? [] : [v]);
+  switch (name) {
+    case 'name':
+      return [img.name];
+    case 'image-id':
+      return [img.imageId];
+    case 'state':
+      return [img.state];
+    case 'is-public':
+      return [String(img.public)];
+    case 'owner-id':
+      return [img.ownerId];
+    case 'owner-alias':
+      return opt(img.ownerAlias);
+    case 'description':
+      return opt(img.description);
+    case 'architecture':
+      return [img.architecture];
+    case 'image-type':
+      return ['machine'];
+    case 'root-device-type':
+      return ['ebs'];
+    case 'root-device-name':
+      return [img.rootDeviceName];
+    case 'virtualization-type':
+      return ['hvm'];
+    case 'hypervisor':
+      return ['xen'];
+    case 'creation-date':
+      return [img.creationDate];
+    case 'deprecation-time':
+      return opt(img.deprecationTime);
+    case 'source-image-id':
+      return opt(img.sourceImageId);
+    case 'source-image-region':
+      return opt(img.sourceImageRegion);
+    case 'block-device-mapping.snapshot-id':
+      return img.blockDevices.flatMap((b) => opt(b.snapshotId));
+    case 'block-device-mapping.volume-size':
+      return img.blockDevices.map((b) => String(b.volumeSize));
+    case 'block-device-mapping.device-name':
+      return img.blockDevices.map((b) => b.deviceName);
+    case 'block-device-mapping.volume-type':
+      return img.blockDevices.map((b) => b.volumeType);
+    case 'block-device-mapping.encrypted':
+      return img.blockDevices.map((b) => String(b.encrypted));
+    case 'deregistration-protection':
+      return [state.protectionValue(img)];
+    default:
+      return undefined;
+  }
+}
+
+export function imageXml(state: SandboxState, img: ImageRecord): string {
+  const bdm = itemSet(
+    'blockDeviceMapping',
+    img.blockDevices.map(
+      (b) =>
+        leaf('deviceName', b.deviceName) +
+        (b.snapshotId
+          ? `<ebs>${leaf('snapshotId', b.snapshotId)}${leaf('volumeSize', b.volumeSize)}${leaf(
+              'deleteOnTermination',
+              b.deleteOnTermination,
+            )}${leaf('volumeType', b.volumeType)}${leaf('encrypted', b.encrypted)}</ebs>`
+          : leaf('virtualName', 'ephemeral0')),
+    ),
+  );
+  return [
+    leaf('imageId', img.imageId),
+    leaf('imageLocation', `${img.ownerAlias ?? img.ownerId}/${img.name}`),
+    leaf('imageState', img.state),
+    leaf('imageOwnerId', img.ownerId),
+    leaf('creationDate', img.creationDate),
+    leaf('isPublic', img.public),
+    leaf('architecture', img.architecture),
+    leaf('imageType', 'machine'),
+    leaf('imageOwnerAlias', img.ownerAlias),
+    leaf('name', img.name),
+    leaf('description', img.description),
+    leaf('rootDeviceType', 'ebs'),
+    leaf('rootDeviceName', img.rootDeviceName),
+    bdm,
+    leaf('virtualizationType', 'hvm'),
+    tagSetXml(img.tags),
+    leaf('hypervisor', 'xen'),
+    leaf('enaSupport', true),
+    leaf('sriovNetSupport', 'simple'),
+    leaf('bootMode', 'uefi-preferred'),
+    leaf('imdsSupport', 'v2.0'),
+    leaf('platformDetails', 'Linux/UNIX'),
+    leaf('usageOperation', 'RunInstances'),
+    leaf('deprecationTime', img.deprecationTime),
+    leaf('lastLaunchedTime', img.lastLaunchedTime),
+    leaf('deregistrationProtection', state.protectionValue(img)),
+    leaf('sourceImageId', img.sourceImageId),
+    leaf('sourceImageRegion', img.sourceImageRegion),
+    img.state === 'disabled' ? `<stateReason>${leaf('code', 'UserInitiated')}${leaf('message', 'Image disabled')}</stateReason>` : '',
+  ].join('');
+}
+
+function describeImages(ctx: Ec2Context, params: Params): string {
+  const { state, region } = ctx;
+  const ids = strList(params, 'ImageId');
+  const owners = strList(params, 'Owner');
+  const executableBy = strList(params, 'ExecutableBy');
+  const includeDeprecated = bool(params, 'IncludeDeprecated') === true;
+  const includeDisabled = bool(params, 'IncludeDisabled') === true;
+  const limit = maxResults(params, 5, 1000);
+  if (limit !== undefined && ids.length > 0) {
+    throw new ApiError('InvalidParameterCombination', 'The parameter ImageIds cannot be used with the parameter maxResults');
+  }
+  const filters = readFilters(params);
+  ids.forEach(checkImageId);
+  if (ids.length > 0) {
+    const missing = ids.filter((id) => {
+      const img = state.imageIn(region, id);
+      return !img || !state.canSee(img);
+    });
+    if (missing.length > 0) throw notFoundImages(missing);
+  }
+  const me = state.accountId;
+  const idSet = new Set(ids);
+  const candidates = ids.length > 0 ? ids.map((id) => state.imageIn(region, id) as ImageRecord) : state.images;
+  const seen = new Set<string>();
+  const result = candidates.filter((img) => {
+    if (img.region !== region || !state.canSee(img) || seen.has(img.imageId)) return false;
+    seen.add(img.imageId);
+    if (idSet.size > 0 && !idSet.has(img.imageId)) return false;
+    if (owners.length > 0) {
+      const ok = owners.some((o) =>
+        o === 'self' ? img.ownerId === me : o === img.ownerId || (img.ownerAlias !== undefined && o === img.ownerAlias),
+      );
+      if (!ok) return false;
+    }
+    if (executableBy.length > 0) {
+      const ok = executableBy.some((e) => {
+        if (e === 'all') return img.public;
+        if (e === 'self') return state.canSee(img);
+        return img.launchPermissions.some((p) => p.userId === e) || (e === me && img.ownerId === me);
+      });
+      if (!ok) return false;
+    }
+    if (img.state === 'disabled' && !includeDisabled) return false;
+    if (state.isDeprecated(img) && !includeDeprecated && ids.length === 0 && img.ownerId !== me) return false;
+    return matchesFilters(img, filters, (i, n) => imageFilterValues(state, i, n));
+  });
+  const [page, next] = paginate('DescribeImages', params, result, limit);
+  return itemSet(
+    'imagesSet',
+    page.map((img) => imageXml(state, img)),
+  ) + next;
+}
+
+// ---------------------------------------------------------------- DescribeImageReferences
+
+interface Reference {
+  imageId: string;
+  resourceType: ResourceType;
+  arn: string;
+}
+
+function describeImageReferences(ctx: Ec2Context, params: Params): string {
+  const { state, region } = ctx;
+  const ids = strList(params, 'ImageId');
+  if (ids.length === 0) throw new ApiError('MissingParameter', 'The request must contain the parameter ImageId');
+  if (ids.length > 10) {
+    throw new ApiError('InvalidParameterValue', `You can specify up to 10 image IDs (${ids.length} given).`);
+  }
+  ids.forEach(checkImageId);
+  const missing = ids.filter((id) => {
+    const img = state.imageIn(region, id);
+    return !img || !state.canSee(img);
+  });
+  if (missing.length > 0) throw notFoundImages(missing);
+  const limit = maxResults(params, 5, 1000);
+  const includeAll = bool(params, 'IncludeAllResourceTypes') === true;
+  const typeRequests = objList(params, 'ResourceType');
+  if (!includeAll && typeRequests.length === 0) {
+    throw new ApiError(
+      'InvalidParameterCombination',
+      'You must specify either IncludeAllResourceTypes or at least one ResourceType.',
+    );
+  }
+  const wanted = new Set<ResourceType>(includeAll ? RESOURCE_TYPES : []);
+  let stateNames: Set<string> | undefined;
+  let depth = 10;
+  for (const tr of typeRequests) {
+    const t = str(tr, 'ResourceType');
+    if (!t || !(RESOURCE_TYPES as readonly string[]).includes(t)) {
+      throw new ApiError('InvalidParameterValue', `The resource type '${t ?? ''}' is not valid.`);
+    }
+    wanted.add(t as ResourceType);
+    for (const opt of objList(tr, 'ResourceTypeOption')) {
+      const name = str(opt, 'OptionName');
+      const values = strList(opt, 'OptionValue');
+      if (name === 'state-name' && t === 'ec2:Instance') {
+        for (const v of values) {
+          if (!(INSTANCE_STATES as readonly string[]).includes(v)) {
+            throw new ApiError('InvalidParameterValue', `The state-name value '${v}' is not valid.`);
+          }
+        }
+        stateNames = new Set(values);
+      } else if (name === 'version-depth' && t === 'ec2:LaunchTemplate') {
+        const n = Number(values[0]);
+        if (values.length !== 1 || !Number.isInteger(n) || n < 1 || n > 10000) {
+          throw new ApiError(
+            'InvalidParameterValue',
+            `The version-depth value '${values.join(',')}' is not valid. Expecting a value between 1 and 10000.`,
+          );
+        }
+        depth = n;
+      } else {
+        throw new ApiError('InvalidParameterValue', `The option '${name ?? ''}' is not valid for resource type ${t}.`);
+      }
+    }
+  }
+  const idSet = new Set(ids);
+  const refs: Reference[] = [];
+  const me = state.accountId;
+  if (wanted.has('ec2:Instance')) {
+    for (const i of state.instances) {
+      if (i.region !== region || !idSet.has(i.imageId)) continue;
+      if (stateNames && !stateNames.has(i.state as InstanceState)) continue;
+      refs.push({ imageId: i.imageId, resourceType: 'ec2:Instance', arn: instanceArn(me, i) });
+    }
+  }
+  if (wanted.has('ec2:LaunchTemplate')) {
+    for (const t of state.launchTemplates) {
+      if (t.region !== region) continue;
+      const recent = [...t.versions].sort((a, b) => b.versionNumber - a.versionNumber).slice(0, depth);
+      const named = new Set<string>();
+      for (const v of recent) if (v.imageId && idSet.has(v.imageId)) named.add(v.imageId);
+      for (const id of named) refs.push({ imageId: id, resourceType: 'ec2:LaunchTemplate', arn: launchTemplateArn(me, t) });
+    }
+  }
+  if (wanted.has('ssm:Parameter')) {
+    for (const p of state.ssmParameters) {
+      if (p.region === region && idSet.has(p.value)) {
+        refs.push({ imageId: p.value, resourceType: 'ssm:Parameter', arn: ssmParameterArn(me, p) });
+      }
+    }
+  }
+  for (const r of state.recipes) {
+    const type: ResourceType = r.kind === 'image' ? 'imagebuilder:ImageRecipe' : 'imagebuilder:ContainerRecipe';
+    if (wanted.has(type) && r.region === region && idSet.has(r.parentImage)) {
+      refs.push({ imageId: r.parentImage, resourceType: type, arn: recipeArn(me, r) });
+    }
+  }
+  const [page, next] = paginate('DescribeImageReferences', params, refs, limit);
+  return (
+    itemSet(
+      'imageReferenceSet',
+      page.map((r) => leaf('imageId', r.imageId) + leaf('resourceType', r.resourceType) + leaf('arn', r.arn)),
+    ) + next
+  );
+}
+
+// ---------------------------------------------------------------- GetImageAncestry
+
+export const MAX_ANCESTRY = 50;
+
+function getImageAncestry(ctx: Ec2Context, params: Params): string {
+  const id = requireParam(params, 'ImageId');
+  const first = visibleImage(ctx, id);
+  const entries: string[] = [];
+  const visited = new Set<string>();
+  let cur: ImageRecord | undefined = first;
+  while (cur && entries.length < MAX_ANCESTRY && !visited.has(cur.imageId)) {
+    visited.add(cur.imageId);
+    entries.push(
+      leaf('creationDate', cur.creationDate) +
+        leaf('imageId', cur.imageId) +
+        leaf('imageOwnerAlias', cur.ownerAlias) +
+        leaf('sourceImageId', cur.sourceImageId) +
+        leaf('sourceImageRegion', cur.sourceImageRegion),
+    );
+    if (!cur.sourceImageId) break;
+    const next: ImageRecord | undefined = ctx.state.image(cur.sourceImageId);
+    cur = next && next.region === (cur.sourceImageRegion ?? cur.region) ? next : undefined;
+  }
+  return itemSet('imageAncestryEntrySet', entries);
+}
+
+// ---------------------------------------------------------------- DescribeImageAttribute
+
+function describeImageAttribute(ctx: Ec2Context, params: Params): string {
+  const id = requireParam(params, 'ImageId');
+  const attribute = requireParam(params, 'Attribute');
+  const img = visibleImage(ctx, id);
+  const { state } = ctx;
+  const value = (v: string | undefined): string => (v === undefined ? '' : `<value>${escapeValue(v)}</value>`);
+  let body: string;
+  switch (attribute) {
+    case 'launchPermission': {
+      if (!state.isOwned(img)) throw new ApiError('AuthFailure', `Not authorized for image:${id}`);
+      const perms = [
+        ...(img.public ? ['<group>all</group>'] : []),
+        ...img.launchPermissions.map(
+          (p) =>
+            leaf('userId', p.userId) +
+            leaf('group', p.group) +
+            leaf('organizationArn', p.organizationArn) +
+            leaf('organizationalUnitArn', p.organizationalUnitArn),
+        ),
+      ];
+      body = itemSet('launchPermission', perms);
+      break;
+    }
+    case 'lastLaunchedTime':
+      body = `<lastLaunchedTime>${value(img.lastLaunchedTime)}</lastLaunchedTime>`;
+      break;
+    case 'deregistrationProtection':
+      body = `<deregistrationProtection>${value(state.protectionValue(img))}</deregistrationProtection>`;
+      break;
+    case 'description':
+      body = `<description>${value(img.description)}</description>`;
+      break;
+    case 'blockDeviceMapping':
+      body = itemSet(
+        'blockDeviceMapping',
+        img.blockDevices.map(
+          (b) =>
+            leaf('deviceName', b.deviceName) +
+            (b.snapshotId ? `<ebs>${leaf('snapshotId', b.snapshotId)}${leaf('volumeSize', b.volumeSize)}</ebs>` : ''),
+        ),
+      );
+      break;
+    case 'productCodes':
+      body = '<productCodes/>';
+      break;
+    case 'kernel':
+    case 'ramdisk':
+    case 'sriovNetSupport':
+    case 'bootMode':
+    case 'tpmSupport':
+    case 'uefiData':
+    case 'imdsSupport':
+      body = `<${attribute}/>`;
+      break;
+    default:
+      throw new ApiError('InvalidParameterValue', `Value (${attribute}) for parameter attribute is invalid. Unknown attribute.`);
+  }
+  return leaf('imageId', img.imageId) + body;
+}
+
+function escapeValue(v: string): string {
+  return leaf('x', v).slice(3, -4);
+}
+
+// ---------------------------------------------------------------- tags
+
+interface Taggable {
+  tags: Tag[];
+}
+
+function taggable(ctx: Ec2Context, id: string): Taggable {
+  if (id.startsWith('ami-')) {
+    const img = visibleImage(ctx, id);
+    if (!ctx.state.isOwned(img)) {
+      throw new ApiError('UnauthorizedOperation', `You are not authorized to perform this operation on ${id}.`);
+    }
+    return img;
+  }
+  if (id.startsWith('snap-')) return ownedSnapshot(ctx, id);
+  throw new ApiError('InvalidID', `The ID '${id}' is not valid`);
+}
+
+function ownedSnapshot(ctx: Ec2Context, id: string): SnapshotRecord {
+  if (!SNAPSHOT_ID.test(id)) throw new ApiError('InvalidSnapshotID.Malformed', `Invalid id: "${id}" (expecting "snap-...")`);
+  const s = ctx.state.snapshots.find((x) => x.snapshotId === id && x.region === ctx.region);
+  if (!s || s.ownerId !== ctx.state.accountId) {
+    throw new ApiError('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
+  }
+  return s;
+}
+
+export const MAX_TAGS = 50;
+
+function createTags(ctx: Ec2Context, params: Params): string {
+  const ids = strList(params, 'ResourceId');
+  if (ids.length === 0) throw new ApiError('MissingParameter', 'The request must contain the parameter resourceIdSet');
+  const tags = objList(params, 'Tag').map((t) => ({ key: str(t, 'Key') ?? '', value: str(t, 'Value') ?? '' }));
+  if (tags.length === 0) throw new ApiError('MissingParameter', 'The request must contain the parameter tagSet');
+  for (const t of tags) {
+    if (t.key.length < 1 || t.key.length > 128) {
+      throw new ApiError(
+        'InvalidParameterValue',
+        `Tag key must be between 1 and 128 characters long: '${t.key.slice(0, 140)}'`,
+      );
+    }
+    if (t.value.length > 256) {
+      throw new ApiError('InvalidParameterValue', `Tag value exceeds the maximum length of 256 characters for key '${t.key}'`);
+    }
+    if (t.key.toLowerCase().startsWith('aws:')) {
+      throw new ApiError(
+        'InvalidParameterValue',
+        `Value ( ${t.key} ) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use`,
+      );
+    }
+  }
+  const targets = ids.map((id) => taggable(ctx, id));
+  for (const r of targets) {
+    const keys = new Set(r.tags.map((t) => t.key));
+    for (const t of tags) keys.add(t.key);
+    if (keys.size > MAX_TAGS) {
+      throw new ApiError('TagLimitExceeded', `The maximum number of tags for a resource (${MAX_TAGS}) has been exceeded.`);
+    }
+  }
+  for (const r of targets) {
+    for (const t of tags) {
+      const existing = r.tags.find((x) => x.key === t.key);
+      if (existing) existing.value = t.value;
+      else r.tags.push({ key: t.key, value: t.value });
+    }
+  }
+  return leaf('return', true);
+}
+
+function deleteTags(ctx: Ec2Context, params: Params): string {
+  const ids = strList(params, 'ResourceId');
+  if (ids.length === 0) throw new ApiError('MissingParameter', 'The request must contain the parameter resourceIdSet');
+  const specs = objList(params, 'Tag').map((t) => ({ key: str(t, 'Key') ?? '', value: str(t, 'Value') }));
+  const targets = ids.map((id) => taggable(ctx, id));
+  for (const r of targets) {
+    if (specs.length === 0) {
+      r.tags.splice(0, r.tags.length);
+      continue;
+    }
+    const keep = r.tags.filter(
+      (t) => !specs.some((s) => s.key === t.key && (s.value === undefined || s.value === t.value)),
+    );
+    r.tags.splice(0, r.tags.length, ...keep);
+  }
+  return leaf('return', true);
+}
+
+// ---------------------------------------------------------------- protection and deregistration
+
+function enableProtection(ctx: Ec2Context, params: Params): string {
+  const img = ownedImage(ctx, requireParam(params, 'ImageId'));
+  img.deregistrationProtection = bool(params, 'WithCooldown') === true ? 'enabled-with-cooldown' : 'enabled-without-cooldown';
+  delete img.protectionCooldownUntil;
+  return leaf('return', 'true');
+}
+
+function disableProtection(ctx: Ec2Context, params: Params): string {
+  const img = ownedImage(ctx, requireParam(params, 'ImageId'));
+  if (img.deregistrationProtection === 'enabled-with-cooldown') {
+    img.protectionCooldownUntil = new Date(ctx.state.clock().getTime() + COOLDOWN_MS).toISOString();
+  }
+  img.deregistrationProtection = 'disabled';
+  return leaf('return', 'true');
+}
+
+function deregisterImage(ctx: Ec2Context, params: Params): string {
+  const { state } = ctx;
+  const img = ownedImage(ctx, requireParam(params, 'ImageId'));
+  if (state.isProtected(img)) {
+    const until = state.inCooldown(img) ? ` until ${img.protectionCooldownUntil}` : '';
+    throw new ApiError(
+      'InvalidParameterValue',
+      `Unable to deregister ${img.imageId}: deregistration protection is enabled${until}. Disable deregistration protection and try again.`,
+    );
+  }
+  state.removeImage(img);
+  if (bool(params, 'DeleteAssociatedSnapshots') !== true) return leaf('return', true);
+  const results: string[] = [];
+  for (const b of img.blockDevices) {
+    if (!b.snapshotId) continue;
+    const snapId = b.snapshotId;
+    let code: string;
+    const snap = state.snapshots.find((s) => s.snapshotId === snapId && s.region === img.region);
+    const usedElsewhere = state.images.some(
+      (other) => other.region === img.region && other.blockDevices.some((ob) => ob.snapshotId === snapId),
+    );
+    if (!snap) code = 'client-error';
+    else if (usedElsewhere) code = 'skipped';
+    else if (snap.deleteResult) code = snap.deleteResult;
+    else {
+      state.snapshots.splice(state.snapshots.indexOf(snap), 1);
+      code = 'success';
+    }
+    results.push(leaf('snapshotId', snapId) + leaf('returnCode', code));
+  }
+  return leaf('return', true) + itemSet('deleteSnapshotResultSet', results);
+}
+
+// ---------------------------------------------------------------- DescribeSnapshots
+
+function snapshotFilterValues(s: SnapshotRecord, name: string): string[] | undefined {
+  const tag = tagFilterValues(s.tags, name);
+  if (tag) return tag;
+  switch (name) {
+    case 'snapshot-id':
+      return [s.snapshotId];
+    case 'owner-id':
+      return [s.ownerId];
+    case 'description':
+      return [s.description];
+    case 'volume-size':
+      return [String(s.volumeSize)];
+    case 'status':
+      return ['completed'];
+    case 'encrypted':
+      return [String(s.encrypted)];
+    case 'start-time':
+      return [s.startTime];
+    default:
+      return undefined;
+  }
+}
+
+function describeSnapshots(ctx: Ec2Context, params: Params): string {
+  const { state, region } = ctx;
+  const ids = strList(params, 'SnapshotId');
+  const owners = strList(params, 'Owner');
+  const limit = maxResults(params, 5, 1000);
+  if (limit !== undefined && ids.length > 0) {
+    throw new ApiError('InvalidParameterCombination', 'The parameter SnapshotIds cannot be used with the parameter maxResults');
+  }
+  const filters = readFilters(params);
+  for (const id of ids) {
+    if (!SNAPSHOT_ID.test(id)) throw new ApiError('InvalidSnapshotID.Malformed', `Invalid id: "${id}" (expecting "snap-...")`);
+  }
+  const me = state.accountId;
+  const inRegion = state.snapshots.filter((s) => s.region === region && s.ownerId === me);
+  if (ids.length > 0) {
+    const missing = ids.filter((id) => !inRegion.some((s) => s.snapshotId === id));
+    if (missing.length > 0) {
+      throw new ApiError('InvalidSnapshot.NotFound', `The snapshot '${missing.join(', ')}' does not exist.`);
+    }
+  }
+  const idSet = new Set(ids);
+  const result = inRegion.filter((s) => {
+    if (idSet.size > 0 && !idSet.has(s.snapshotId)) return false;
+    if (owners.length > 0 && !owners.some((o) => o === 'self' || o === s.ownerId)) return false;
+    return matchesFilters(s, filters, snapshotFilterValues);
+  });
+  const [page, next] = paginate('DescribeSnapshots', params, result, limit);
+  return (
+    itemSet(
+      'snapshotSet',
+      page.map(
+        (s) =>
+          leaf('snapshotId', s.snapshotId) +
+          leaf('volumeId', 'vol-ffffffff') +
+          leaf('status', 'completed') +
+          leaf('startTime', s.startTime) +
+          leaf('progress', '100%') +
+          leaf('ownerId', s.ownerId) +
+          leaf('volumeSize', s.volumeSize) +
+          leaf('description', s.description) +
+          leaf('encrypted', s.encrypted) +
+          leaf('storageTier', 'standard') +
+          tagSetXml(s.tags),
+      ),
+    ) + next
+  );
+}

@@ -1,0 +1,24 @@
+export { startSandbox } from './server';
+export type { Sandbox, SandboxOptions } from './server';
+export {
+  AccountBuilder,
+  AMAZON_OWNER_ID,
+  instanceArn,
+  launchTemplateArn,
+  recipeArn,
+  ssmParameterArn,
+} from './builder';
+export type {
+  AccountBuilderOptions,
+  ImageSpec,
+  InstanceSpec,
+  LaunchTemplateSpec,
+  RecipeSpec,
+  SnapshotSpec,
+  SsmParameterSpec,
+} from './builder';
+export { computeTruth, generateAccount } from './generator';
+export type { GeneratedAccount, GeneratorOptions, GroundTruth } from './generator';
+export { SandboxState, ApiError, COOLDOWN_MS } from './state';
+export { AWS_THROTTLE } from './realism';
+export * from './types';

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AccountBuilder } from './builder';
+import { EC2_NAMESPACE, handleEc2, throttleClassOf } from './ec2';
+import { decodeQuery, escapeXml } from './query';
+import { FaultInjector, Throttle, throttleConfig } from './realism';
+import {
+  handleS3,
+  handleSns,
+  handleSts,
+  queryError,
+  queryResponse,
+  s3ActionOf,
+  s3Error,
+  SNS_NAMESPACE,
+  STS_NAMESPACE,
+} from './services';
+import { ApiError, SandboxState } from './state';
+import type { CallRecord, FaultRule, Params, SandboxAccount, ServiceName, ThrottleConfig } from './types';
+
+export interface SandboxOptions {
+  /** Port to listen on (default: a free one). */
+  port?: number;
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Delay added to every call, in milliseconds. */
+  latencyMs?: number;
+  /** EC2 request throttling: `true` for AWS's buckets, or buckets to override (per class). */
+  throttle?: boolean | Partial<ThrottleConfig>;
+  /** Fault rules (see `FaultRule`). */
+  faults?: FaultRule[];
+  /** Seed of the fault decisions (default 0). */
+  seed?: number;
+  /** The sandbox clock (deprecation, protection cooldown); default: the real clock. */
+  clock?: () => Date;
+}
+
+export interface Sandbox {
+  /** `http://127.0.0.1:PORT`: pass as `endpoint` to the SDK clients (or AWS_ENDPOINT_URL). */
+  readonly url: string;
+  readonly port: number;
+  /** Every call, in completion order (`seq` is the arrival order). */
+  readonly calls: CallRecord[];
+  readonly state: SandboxState;
+  setFaults(rules: FaultRule[]): void;
+  /** `false` turns throttling off; `true` or a partial config turns it on with fresh (full) buckets. */
+  setThrottle(throttle: boolean | Partial<ThrottleConfig>): void;
+  setLatency(ms: number): void;
+  clearCalls(): void;
+  stop(): Promise<void>;
+}
+
+const VERSIONS: Record<string, ServiceName> = {
+  '2016-11-15': 'ec2',
+  '2010-03-31': 'sns',
+  '2011-06-15': 'sts',
+};
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+  errorCode?: string;
+}
+
+function regionOf(req: IncomingMessage, url: URL): string {
+  const auth = req.headers.authorization ?? url.searchParams.get('X-Amz-Credential') ?? '';
+  const m = /Credential=[^/,\s]+\/\d{8}\/([^/]+)\/[^/]+\/aws4_request/.exec(auth) ?? /^[^/]+\/\d{8}\/([^/]+)\//.exec(auth);
+  return m?.[1] ?? 'us-east-1';
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a sandbox serving `account` (copied: the sandbox's state is its own). */
+export async function startSandbox(
+  account: SandboxAccount | AccountBuilder,
+  options: SandboxOptions = {},
+): Promise<Sandbox> {
+  const data = account instanceof AccountBuilder ? account.build() : structuredClone(account);
+  const state = new SandboxState(data, options.clock);
+  const calls: CallRecord[] = [];
+  let seq = 0;
+  let latencyMs = options.latencyMs ?? 0;
+  const makeThrottle = (t: boolean | Partial<ThrottleConfig> | undefined): Throttle | undefined =>
+    t === undefined || t === false ? undefined : new Throttle(throttleConfig(t === true ? {} : t));
+  let throttle = makeThrottle(options.throttle);
+  const faults = new FaultInjector(options.faults ?? [], options.seed ?? 0);
+
+  const xml = (status: number, body: string, errorCode?: string): Reply => ({
+    status,
+    headers: { 'Content-Type': 'text/xml;charset=UTF-8' },
+    body,
+    ...(errorCode ? { errorCode } : {}),
+  });
+
+  const errorReply = (service: ServiceName, err: ApiError, requestId: string, s3: { bucket: string; key: string }): Reply => {
+    switch (service) {
+      case 'ec2':
+        return xml(
+          err.status,
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(err.code)}</Code><Message>${escapeXml(
+            err.message,
+          )}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+          err.code,
+        );
+      case 'sns':
+        return xml(err.status, queryError(SNS_NAMESPACE, err, requestId), err.code);
+      case 'sts':
+        return xml(err.status, queryError(STS_NAMESPACE, err, requestId), err.code);
+      case 's3':
+        return xml(err.status, s3Error(err, s3, requestId), err.code);
+    }
+  };
+
+  async function handle(req: IncomingMessage): Promise<Reply> {
+    const mySeq = ++seq;
+    const time = new Date().toISOString();
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const body = await readBody(req);
+    const region = regionOf(req, url);
+    const requestId = randomUUID();
+    const contentType = req.headers['content-type'] ?? '';
+    const method = req.method ?? 'GET';
+    let service: ServiceName;
+    let action: string;
+    let params: Params;
+    let s3req = { bucket: '', key: '' };
+    const isQuery =
+      url.pathname === '/' &&
+      ((method === 'POST' && contentType.startsWith('application/x-www-form-urlencoded')) ||
+        (method === 'GET' && url.searchParams.has('Action')));
+    if (isQuery) {
+      const pairs = [...url.searchParams, ...new URLSearchParams(body.toString('utf8'))];
+      const all = decodeQuery(pairs);
+      const version = typeof all.Version === 'string' ? all.Version : '';
+      action = typeof all.Action === 'string' ? all.Action : '';
+      delete all.Action;
+      delete all.Version;
+      params = all;
+      const known = VERSIONS[version];
+      if (!known || !action) {
+        const reply = xml(
+          400,
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${
+            action ? 'InvalidAction' : 'MissingAction'
+          }</Code><Message>Unknown Version '${escapeXml(version)}' or missing Action</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+          action ? 'InvalidAction' : 'MissingAction',
+        );
+        calls.push({ seq: mySeq, time, service: 'ec2', action: action || '(none)', region, params, status: 400, errorCode: reply.errorCode });
+        return reply;
+      }
+      service = known;
+    } else {
+      service = 's3';
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+      const segments = url.pathname.split('/').slice(1);
+      let bucket: string;
+      let key: string;
+      if (host.endsWith('.localhost')) {
+        bucket = host.slice(0, -'.localhost'.length).replace(/\.s3$/, '');
+        key = segments.join('/');
+      } else {
+        bucket = segments[0] ?? '';
+        key = segments.slice(1).join('/');
+      }
+      key = decodeURIComponent(key);
+      bucket = decodeURIComponent(bucket);
+      s3req = { bucket, key };
+      action = s3ActionOf(method, key);
+      params = { Bucket: bucket, Key: key };
+      if (method === 'PUT' && contentType) params.ContentType = contentType;
+    }
+
+    const record = (reply: Reply, injected?: 'fault' | 'throttle'): Reply => {
+      calls.push({
+        seq: mySeq,
+        time,
+        service,
+        action,
+        region,
+        params,
+        status: reply.status,
+        ...(reply.errorCode ? { errorCode: reply.errorCode } : {}),
+        ...(injected ? { injected } : {}),
+      });
+      return reply;
+    };
+
+    if (latencyMs > 0) await sleep(latencyMs);
+    if (service === 'ec2' && throttle && !throttle.take(region, throttleClassOf(action))) {
+      return record(errorReply(service, new ApiError('RequestLimitExceeded', 'Request limit exceeded.', 503), requestId, s3req), 'throttle');
+    }
+    const fault = faults.decide(service, action, params);
+    if (fault) {
+      const err = new ApiError(fault.code, fault.message ?? `Injected fault ${fault.code}`, fault.status);
+      return record(errorReply(service, err, requestId, s3req), 'fault');
+    }
+    try {
+      switch (service) {
+        case 'ec2': {
+          const inner = handleEc2({ state, region }, action, params);
+          return record(
+            xml(
+              200,
+              `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${EC2_NAMESPACE}"><requestId>${requestId}</requestId>${inner}</${action}Response>`,
+            ),
+          );
+        }
+        case 'sns':
+          return record(xml(200, queryResponse(SNS_NAMESPACE, action, handleSns(state, region, action, params), requestId)));
+        case 'sts':
+          return record(xml(200, queryResponse(STS_NAMESPACE, action, handleSts(state, action), requestId)));
+        case 's3': {
+          const r = handleS3(state, action, { method, bucket: s3req.bucket, key: s3req.key, headers: req.headers, body });
+          return record({ status: r.status, headers: { ...r.headers, 'x-amz-request-id': requestId }, body: r.body });
+        }
+      }
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError('InternalError', e instanceof Error ? e.message : String(e), 500);
+      return record(errorReply(service, err, requestId, s3req));
+    }
+  }
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    handle(req).then(
+      (reply) => {
+        const body = req.method === 'HEAD' ? '' : reply.body;
+        const headers = { ...reply.headers };
+        if (req.method !== 'HEAD' || !('Content-Length' in headers)) {
+          headers['Content-Length'] = String(typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.length);
+        }
+        if (req.method === 'HEAD' && reply.status >= 400) headers['Content-Length'] = '0';
+        res.writeHead(reply.status, headers);
+        res.end(body);
+      },
+      (err: unknown) => {
+        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end(String(err));
+      },
+    );
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    calls,
+    state,
+    setFaults: (rules) => faults.setRules(rules),
+    setThrottle: (t) => {
+      throttle = makeThrottle(t);
+    },
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    clearCalls: () => {
+      calls.length = 0;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

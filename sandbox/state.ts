@@ -1,0 +1,158 @@
+import type {
+  BucketRecord,
+  ImageRecord,
+  InstanceRecord,
+  LaunchTemplateRecord,
+  PublishedMessage,
+  RecipeRecord,
+  SandboxAccount,
+  SnapshotRecord,
+  SsmParameterRecord,
+  StoredObject,
+  TopicRecord,
+} from './types';
+
+/** An AWS-style error raised by a handler: becomes the service's XML error document. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: string,
+    message: string,
+    status?: number,
+  ) {
+    super(message);
+    this.status = status ?? defaultStatus(code);
+  }
+}
+
+export function defaultStatus(code: string): number {
+  switch (code) {
+    case 'AuthFailure':
+      return 401;
+    case 'UnauthorizedOperation':
+    case 'Blocked':
+    case 'AuthorizationError':
+    case 'AccessDenied':
+      return 403;
+    case 'NotFound':
+    case 'NoSuchBucket':
+    case 'NoSuchKey':
+      return 404;
+    case 'InternalError':
+    case 'InternalFailure':
+      return 500;
+    case 'NotImplemented':
+      return 501;
+    case 'RequestLimitExceeded':
+    case 'Unavailable':
+    case 'ServiceUnavailable':
+      return 503;
+    default:
+      return 400;
+  }
+}
+
+export const COOLDOWN_MS = 24 * 3600 * 1000;
+
+/**
+ * The live account behind a running sandbox. Arrays are the account's own: tests may read and
+ * mutate them (push an instance, change a tag, flip protection) between calls.
+ */
+export class SandboxState {
+  readonly published: PublishedMessage[] = [];
+  /** S3 objects by `bucket/key`. */
+  readonly objects = new Map<string, StoredObject>();
+  private imageIndex = new Map<string, ImageRecord>();
+  private indexedArray: ImageRecord[] | undefined;
+  private indexedLength = -1;
+
+  constructor(
+    readonly account: SandboxAccount,
+    /** The sandbox clock (deprecation, cooldowns); tests may replace it. */
+    public clock: () => Date = () => new Date(),
+  ) {}
+
+  get accountId(): string {
+    return this.account.accountId;
+  }
+  get images(): ImageRecord[] {
+    return this.account.images;
+  }
+  get snapshots(): SnapshotRecord[] {
+    return this.account.snapshots;
+  }
+  get instances(): InstanceRecord[] {
+    return this.account.instances;
+  }
+  get launchTemplates(): LaunchTemplateRecord[] {
+    return this.account.launchTemplates;
+  }
+  get ssmParameters(): SsmParameterRecord[] {
+    return this.account.ssmParameters;
+  }
+  get recipes(): RecipeRecord[] {
+    return this.account.recipes;
+  }
+  get topics(): TopicRecord[] {
+    return this.account.topics;
+  }
+  get buckets(): BucketRecord[] {
+    return this.account.buckets;
+  }
+
+  /** The image with this ID (any region), or undefined. */
+  image(imageId: string): ImageRecord | undefined {
+    const arr = this.account.images;
+    if (arr !== this.indexedArray || arr.length !== this.indexedLength) {
+      this.imageIndex = new Map(arr.map((i) => [i.imageId, i]));
+      this.indexedArray = arr;
+      this.indexedLength = arr.length;
+    }
+    const hit = this.imageIndex.get(imageId);
+    if (hit && hit.imageId === imageId) return hit;
+    return arr.find((i) => i.imageId === imageId);
+  }
+
+  /** The image with this ID in this region. */
+  imageIn(region: string, imageId: string): ImageRecord | undefined {
+    const img = this.image(imageId);
+    return img && img.region === region ? img : undefined;
+  }
+
+  removeImage(img: ImageRecord): void {
+    const i = this.account.images.indexOf(img);
+    if (i >= 0) this.account.images.splice(i, 1);
+  }
+
+  isOwned(img: ImageRecord): boolean {
+    return img.ownerId === this.account.accountId;
+  }
+
+  isDeprecated(img: ImageRecord): boolean {
+    return img.deprecationTime !== undefined && Date.parse(img.deprecationTime) <= this.clock().getTime();
+  }
+
+  /** True while a cooldown after disabling is running. */
+  inCooldown(img: ImageRecord): boolean {
+    return (
+      img.deregistrationProtection === 'disabled' &&
+      img.protectionCooldownUntil !== undefined &&
+      Date.parse(img.protectionCooldownUntil) > this.clock().getTime()
+    );
+  }
+
+  /** The `deregistrationProtection` value DescribeImages / DescribeImageAttribute show. */
+  protectionValue(img: ImageRecord): string {
+    if (this.inCooldown(img)) return `disabled-until ${img.protectionCooldownUntil}`;
+    return img.deregistrationProtection;
+  }
+
+  isProtected(img: ImageRecord): boolean {
+    return img.deregistrationProtection !== 'disabled' || this.inCooldown(img);
+  }
+
+  /** Can the account see (describe, launch) this image? */
+  canSee(img: ImageRecord): boolean {
+    return this.isOwned(img) || img.public || img.launchPermissions.some((p) => p.userId === this.account.accountId);
+  }
+}

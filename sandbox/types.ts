@@ -1,0 +1,216 @@
+/**
+ * The data model of one simulated AWS account. Everything the sandbox serves comes from a
+ * `SandboxAccount`; `sandbox.state` exposes the same objects live, so tests can read and mutate
+ * them between calls.
+ */
+
+export type ImageState = 'available' | 'disabled' | 'pending' | 'failed';
+
+/**
+ * Stored protection setting. The value DescribeImages shows is derived from it (see
+ * `protectionValue` in state.ts): during the 24 h cooldown after disabling a protection that
+ * had one, the image shows `disabled-until <ISO time>` and still refuses deregistration.
+ */
+export type DeregistrationProtection = 'disabled' | 'enabled-without-cooldown' | 'enabled-with-cooldown';
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+export const INSTANCE_STATES: readonly InstanceState[] = [
+  'pending',
+  'running',
+  'stopping',
+  'stopped',
+  'shutting-down',
+  'terminated',
+];
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** One launch permission, exactly one field set (`group` is only ever `all`, i.e. public). */
+export interface LaunchPermission {
+  userId?: string;
+  group?: 'all';
+  organizationArn?: string;
+  organizationalUnitArn?: string;
+}
+
+export interface BlockDevice {
+  deviceName: string;
+  /** Absent for an ephemeral (instance store) device. */
+  snapshotId?: string;
+  volumeSize: number;
+  volumeType: string;
+  deleteOnTermination: boolean;
+  encrypted: boolean;
+}
+
+export interface ImageRecord {
+  imageId: string;
+  region: string;
+  ownerId: string;
+  /** `amazon`, `aws-marketplace`, ... for images of other owners; absent for the account's own. */
+  ownerAlias?: string;
+  name: string;
+  description?: string;
+  /** ISO 8601, as EC2 returns it (`2024-05-01T10:00:00.000Z`). */
+  creationDate: string;
+  state: ImageState;
+  /** ISO 8601; the image counts as deprecated once this time has passed. */
+  deprecationTime?: string;
+  public: boolean;
+  tags: Tag[];
+  blockDevices: BlockDevice[];
+  lastLaunchedTime?: string;
+  deregistrationProtection: DeregistrationProtection;
+  /** ISO 8601 end of the 24 h cooldown after disabling a protection that had a cooldown. */
+  protectionCooldownUntil?: string;
+  sourceImageId?: string;
+  sourceImageRegion?: string;
+  /** Launch permissions other than the public one (which is `public`). */
+  launchPermissions: LaunchPermission[];
+  architecture: string;
+  rootDeviceName: string;
+}
+
+export interface SnapshotRecord {
+  snapshotId: string;
+  region: string;
+  ownerId: string;
+  volumeSize: number;
+  startTime: string;
+  description: string;
+  tags: Tag[];
+  encrypted: boolean;
+  /** Forces the return code DeregisterImage reports for this snapshot (tests of odd outcomes). */
+  deleteResult?: 'missing-permissions' | 'internal-error' | 'client-error';
+}
+
+export interface InstanceRecord {
+  instanceId: string;
+  region: string;
+  imageId: string;
+  state: InstanceState;
+}
+
+export interface LaunchTemplateVersion {
+  versionNumber: number;
+  /** The AMI the version launches; absent when the version names none. */
+  imageId?: string;
+}
+
+export interface LaunchTemplateRecord {
+  launchTemplateId: string;
+  name: string;
+  region: string;
+  defaultVersion: number;
+  versions: LaunchTemplateVersion[];
+}
+
+export interface SsmParameterRecord {
+  name: string;
+  region: string;
+  /** An AMI ID: the parameter references that image. */
+  value: string;
+}
+
+export interface RecipeRecord {
+  kind: 'image' | 'container';
+  name: string;
+  version: string;
+  region: string;
+  parentImage: string;
+}
+
+export interface TopicRecord {
+  arn: string;
+}
+
+export interface BucketRecord {
+  name: string;
+  region: string;
+}
+
+export interface SandboxAccount {
+  accountId: string;
+  /** The ARN STS GetCallerIdentity answers (default `arn:aws:iam::ACCOUNT:user/sandbox`). */
+  callerArn: string;
+  images: ImageRecord[];
+  snapshots: SnapshotRecord[];
+  instances: InstanceRecord[];
+  launchTemplates: LaunchTemplateRecord[];
+  ssmParameters: SsmParameterRecord[];
+  recipes: RecipeRecord[];
+  topics: TopicRecord[];
+  buckets: BucketRecord[];
+}
+
+export interface PublishedMessage {
+  messageId: string;
+  region: string;
+  topicArn: string;
+  subject?: string;
+  message: string;
+  messageStructure?: string;
+  messageAttributes: Record<string, { dataType: string; value: string }>;
+}
+
+export interface StoredObject {
+  bucket: string;
+  key: string;
+  body: Buffer;
+  contentType: string;
+  etag: string;
+  lastModified: Date;
+  metadata: Record<string, string>;
+}
+
+export type ServiceName = 'ec2' | 'sns' | 'sts' | 's3';
+
+/** A decoded request parameter tree: `Filter.1.Value.1=x` becomes `{ Filter: [{ Value: ['x'] }] }`. */
+export type ParamValue = string | ParamValue[] | { [key: string]: ParamValue };
+export type Params = { [key: string]: ParamValue };
+
+export interface CallRecord {
+  seq: number;
+  time: string;
+  service: ServiceName;
+  action: string;
+  region: string;
+  params: Params;
+  status: number;
+  errorCode?: string;
+  injected?: 'fault' | 'throttle';
+}
+
+/**
+ * A fault to inject. `match` narrows which calls it applies to: a predicate over the decoded
+ * params, or a partial params object that must be contained in them (`{ ImageId: 'ami-1' }`).
+ * The decision for one call is a hash of (seed, service, action, canonical params, how many
+ * times this same request was seen before): the same request sequence gives the same faults
+ * even when calls arrive concurrently. `times` limits the injections per distinct request
+ * (e.g. `times: 2` fails the first two attempts of every matching request, then lets it
+ * through); `probability` (0..1, default 1) injects on that share of attempts.
+ */
+export interface FaultRule {
+  service?: ServiceName;
+  /** The API action (`DescribeImages`, `Publish`, `PutObject`, ...) or `*` for all. */
+  action: string;
+  match?: ((params: Params) => boolean) | Params;
+  code: string;
+  status: number;
+  message?: string;
+  probability?: number;
+  times?: number;
+}
+
+export type ThrottleClass = 'describe' | 'tags' | 'deregister' | 'mutating';
+
+export interface BucketSpec {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+export type ThrottleConfig = Record<ThrottleClass, BucketSpec>;

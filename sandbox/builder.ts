@@ -191,7 +191,7 @@ export class AccountBuilder {
         });
       }
       return {
-        deviceName: s.deviceName ?? (i === 0 ? '/dev/xvda' : `/dev/sd${String.fromCharCode(98 + i)}`),
+        deviceName: s.deviceName ?? (i === 0 ? '/dev/xvda' : `/dev/sd${String.fromCharCode(97 + i)}`),
         snapshotId,
         volumeSize: size,
         volumeType: s.volumeType ?? 'gp3',

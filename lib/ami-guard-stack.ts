@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AmiGuard, type AmiGuardProps } from './ami-guard';
 
@@ -20,5 +20,8 @@ export class AmiGuardStack extends Stack {
       ...props,
     });
     this.amiGuard = new AmiGuard(this, 'AmiGuard', props.settings);
+    new CfnOutput(this, 'FunctionName', { value: this.amiGuard.function.functionName, description: 'invoke by hand to check images' });
+    new CfnOutput(this, 'TopicArn', { value: this.amiGuard.topic.topicArn });
+    new CfnOutput(this, 'ReportBucketName', { value: this.amiGuard.reportBucket.bucketName });
   }
 }

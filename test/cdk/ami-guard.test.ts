@@ -341,3 +341,12 @@ describe('cdk-nag AwsSolutions', () => {
     expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
   });
 });
+
+describe('stack outputs', () => {
+  it('names the function, topic and bucket for manual checks', () => {
+    const { template } = synthesize();
+    template.hasOutput('FunctionName', { Value: { Ref: Match.stringLikeRegexp('^AmiGuardFunction') } });
+    template.hasOutput('TopicArn', {});
+    template.hasOutput('ReportBucketName', {});
+  });
+});

@@ -16,8 +16,10 @@ describe('bundling', () => {
     const assembly = app.synth();
     const bundle = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.js');
     const code = fs.readFileSync(bundle, 'utf8');
-    expect(code).toContain('DescribeImageReferences');
-    expect(code).toContain('GetImageAncestry');
-    expect(code).not.toMatch(/require\("@aws-sdk\//);
+    // booleans, so a failure does not print a 2 MB bundle
+    expect(code.includes('DescribeImageReferences')).toBe(true);
+    expect(code.includes('GetImageAncestry')).toBe(true);
+    // the SDK clients are inside the bundle, not taken from the runtime
+    expect(code.match(/require\("@aws-sdk\/client-[a-z0-9-]+"\)/g)).toBeNull();
   });
 });

@@ -1,0 +1,88 @@
+import { DEFAULT_POLICY } from '../../lambda/contract';
+import {
+  DEFAULT_SCHEDULE,
+  parseSettings,
+  RUNTIME_SETTINGS,
+  settingsFromEnvironment,
+  settingsToEnvironment,
+  SettingsError,
+} from '../../lambda/settings';
+
+describe('parseSettings', () => {
+  it('applies every default', () => {
+    expect(parseSettings({})).toEqual({
+      schedule: DEFAULT_SCHEDULE,
+      mode: 'report',
+      regions: [],
+      notifyEmails: [],
+      minAgeDays: DEFAULT_POLICY.minAgeDays,
+      unusedDays: 30,
+      keepLatest: 3,
+      excludeTag: 'ami-guard:keep',
+      graceDays: 14,
+      maxDeregister: 50,
+      reportRetentionDays: 365,
+      logRetentionDays: 90,
+    });
+  });
+
+  it('parses context strings: numbers, comma-separated lists, empty meaning unset', () => {
+    const settings = parseSettings({
+      minAgeDays: '7',
+      regions: ' us-east-1, eu-west-1,,us-east-1',
+      notifyEmails: 'a@example.com',
+      familyTag: '',
+      schedule: 'rate(1 hour)',
+    });
+    expect(settings).toMatchObject({ minAgeDays: 7, regions: ['us-east-1', 'eu-west-1'], notifyEmails: ['a@example.com'], schedule: 'rate(1 hour)' });
+    expect(settings.familyTag).toBeUndefined();
+  });
+
+  it.each([
+    [{ minAgeDays: 'abc' }, 'invalid setting minAgeDays: "abc" is not a whole number >= 0'],
+    [{ unusedDays: 1.5 }, 'invalid setting unusedDays: 1.5 is not a whole number >= 0'],
+    [{ maxDeregister: '-3' }, 'invalid setting maxDeregister: "-3" is not a whole number >= 0'],
+    [{ mode: 'Cleanup' }, 'invalid setting mode: "Cleanup" is not one of report, protect, cleanup'],
+    [{ schedule: 'rate(1 days)' }, 'invalid setting schedule: "rate(1 days)" is not an EventBridge schedule expression'],
+    [{ schedule: 'cron(0 6 * * *)' }, 'invalid setting schedule: "cron(0 6 * * *)"'],
+    [{ regions: 'us-east-1,US-WEST-2' }, 'invalid setting regions: "US-WEST-2" is not an AWS region name like us-east-1'],
+    [{ notifyEmails: ['ops@example.com', 'nobody'] }, 'invalid setting notifyEmails: "nobody" is not an email address'],
+    [{ slackChannelId: 'C01ABCDEFGH' }, 'invalid setting slackWorkspaceId: missing: required when slackChannelId is set'],
+    [{ excludeTag: 'aws:keep' }, 'invalid setting excludeTag: "aws:keep" is not a valid tag key'],
+    [{ logRetentionDays: 10 }, 'invalid setting logRetentionDays: 10 is not a retention CloudWatch Logs accepts'],
+    [{ graceDay: 3 }, 'invalid setting graceDay: unknown setting'],
+  ])('rejects %j with one line naming the key and the value', (raw, message) => {
+    let error: unknown;
+    try {
+      parseSettings(raw);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).not.toContain('\n');
+    expect((error as Error).message.startsWith('invalid setting ')).toBe(true);
+  });
+});
+
+describe('environment round trip', () => {
+  it('carries the runtime settings to the function and back, through the same schema', () => {
+    const settings = parseSettings({ mode: 'cleanup', regions: 'us-east-1,eu-west-1', familyTag: 'Family', graceDays: 30 });
+    const environment = settingsToEnvironment(settings);
+    expect(Object.keys(environment).sort()).toEqual(Object.values(RUNTIME_SETTINGS).sort());
+    expect(environment.AMI_GUARD_REGIONS).toBe('us-east-1,eu-west-1');
+    expect(settingsFromEnvironment(environment)).toMatchObject({
+      mode: 'cleanup',
+      regions: ['us-east-1', 'eu-west-1'],
+      familyTag: 'Family',
+      graceDays: 30,
+      minAgeDays: 30,
+    });
+  });
+
+  it('rejects a bad environment value naming the setting', () => {
+    expect(() => settingsFromEnvironment({ AMI_GUARD_KEEP_LATEST: 'three' })).toThrow(
+      'invalid setting keepLatest: "three" is not a whole number >= 0',
+    );
+  });
+});

@@ -1,0 +1,136 @@
+// `npm run bench -- --images 5000 [--regions us-east-1,eu-west-1] [--seed N]`
+// A generated account in the sandbox with EC2's throttle (100 tokens, 20 a second per region) and
+// 25 ms latency per call; the real CLI scans it in report mode over every region. Prints calls
+// against their lower bound, time against the throttle bound, peak RSS, and correctness against
+// the generator's ground truth. Exits 1 on any false safe.
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import type { Report } from '../lambda/contract';
+import { generateAccount, startSandbox, type Sandbox } from '../sandbox';
+import { CLI_PATH, sandboxEnvironment } from './cli-process';
+
+const BUCKET = { capacity: 100, refillPerSecond: 20 };
+const LATENCY_MS = 25;
+
+interface Options {
+  images: number;
+  regions: string[];
+  seed: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const program = new Command('bench')
+    .option('--images <n>', 'owned images in the account', '5000')
+    .option('--regions <list>', 'comma-separated regions', 'us-east-1,eu-west-1')
+    .option('--seed <n>', 'generator seed', '1')
+    .exitOverride()
+    .parse(argv, { from: 'user' });
+  const raw = program.opts<{ images: string; regions: string; seed: string }>();
+  const images = Number(raw.images);
+  const seed = Number(raw.seed);
+  if (!Number.isInteger(images) || images < 1) throw new Error(`invalid --images "${raw.images}"`);
+  if (!Number.isInteger(seed)) throw new Error(`invalid --seed "${raw.seed}"`);
+  return { images, seed, regions: raw.regions.split(',').map((r) => r.trim()) };
+}
+
+async function runScan(sandbox: Sandbox, regions: string[]): Promise<{ report: Report; seconds: number; peakRssMiB: number; code: number }> {
+  const args = ['scan', '--region', regions.join(','), '--format', 'json', '--min-age-days', '0', '--unused-days', '0', '--keep-latest', '0'];
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', join(__dirname, '..', '..', 'scripts', 'rss-probe.js'), CLI_PATH, ...args], {
+      env: sandboxEnvironment(sandbox.url, regions[0]),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      const rss = /peak_rss_kib=(\d+)/.exec(err);
+      try {
+        resolve({ report: JSON.parse(Buffer.concat(out).toString()) as Report, seconds, peakRssMiB: rss ? Number(rss[1]) / 1024 : NaN, code: code ?? 1 });
+      } catch {
+        reject(new Error(`the scan printed no report (exit ${code}): ${err.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const generated = generateAccount({ seed: options.seed, images: options.images, regions: options.regions, now: new Date() });
+  const sandbox = await startSandbox(generated.account, { latencyMs: LATENCY_MS, throttle: { describe: BUCKET } });
+  process.stderr.write(`bench: ${options.images} images in ${options.regions.join(', ')} (seed ${options.seed}); scanning...\n`);
+  let result: Awaited<ReturnType<typeof runScan>>;
+  try {
+    result = await runScan(sandbox, options.regions);
+  } finally {
+    await sandbox.stop();
+  }
+  const { report } = result;
+
+  // calls made, per action
+  const perAction = new Map<string, { made: number; ok: number; throttled: number }>();
+  for (const call of sandbox.calls) {
+    const row = perAction.get(call.action) ?? { made: 0, ok: 0, throttled: 0 };
+    row.made += 1;
+    if (call.status < 400) row.ok += 1;
+    if (call.errorCode === 'RequestLimitExceeded') row.throttled += 1;
+    perAction.set(call.action, row);
+  }
+
+  // lower bound: DescribeImages pages + one DescribeImageReferences per 10 images + one DescribeImageAttribute per candidate
+  const perRegion = options.regions.map((region) => {
+    const owned = Object.values(generated.truth).filter((t) => t.region === region).length;
+    const candidates = report.images.filter((i) => i.region === region).length;
+    const bound = Math.max(1, Math.ceil(owned / 1000)) + Math.ceil(owned / 10) + candidates;
+    const made = sandbox.calls.filter((c) => c.region === region && c.service === 'ec2').length;
+    return { region, owned, bound, made, minSeconds: Math.max(0, bound - BUCKET.capacity) / BUCKET.refillPerSecond };
+  });
+  const bound = perRegion.reduce((a, r) => a + r.bound, 0);
+  const made = perRegion.reduce((a, r) => a + r.made, 0);
+  const minSeconds = Math.max(...perRegion.map((r) => r.minSeconds));
+
+  // correctness against the ground truth
+  let falseSafe = 0;
+  let wronglyBlocked = 0;
+  let unverified = 0;
+  const reported = new Map(report.images.map((i) => [i.imageId, i]));
+  const missing = Object.keys(generated.truth).filter((imageId) => !reported.has(imageId)).length;
+  for (const [imageId, truth] of Object.entries(generated.truth)) {
+    const image = reported.get(imageId);
+    if (image === undefined) continue;
+    if (image.verdict === 'safe' && truth.expected === 'blocked') falseSafe += 1;
+    if (image.verdict === 'blocked' && truth.expected === 'safe') wronglyBlocked += 1;
+    if (image.verdict === 'unverified') unverified += 1;
+  }
+
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  out(`images ${options.images}, regions ${options.regions.join(',')}, seed ${options.seed}, latency ${LATENCY_MS} ms, throttle ${BUCKET.capacity}/${BUCKET.refillPerSecond} per second per region`);
+  out('');
+  out('action                          made  succeeded  throttled');
+  for (const [action, row] of [...perAction].sort()) {
+    out(`${action.padEnd(30)}${String(row.made).padStart(6)}${String(row.ok).padStart(11)}${String(row.throttled).padStart(11)}`);
+  }
+  out('');
+  for (const r of perRegion) {
+    out(`${r.region}: ${r.owned} images, ${r.made} EC2 calls, lower bound ${r.bound}, throttle-bound time ${r.minSeconds.toFixed(1)} s`);
+  }
+  const callsRatio = made / bound;
+  const timeRatio = minSeconds > 0 ? result.seconds / minSeconds : NaN;
+  out(`calls: ${made} made, lower bound ${bound}, ratio ${callsRatio.toFixed(3)}`);
+  out(`time: ${result.seconds.toFixed(1)} s wall, throttle bound ${minSeconds.toFixed(1)} s, ratio ${Number.isNaN(timeRatio) ? 'n/a (under one bucket)' : timeRatio.toFixed(3)}`);
+  out(`peak RSS of the CLI: ${result.peakRssMiB.toFixed(1)} MiB; exit status ${result.code}`);
+  out(`verdicts: ${report.summary.safe} safe, ${report.summary.blocked} blocked, ${report.summary.unverified} unverified; false safe ${falseSafe}, missing candidates ${missing}, wrongly blocked ${wronglyBlocked}, unverified ${unverified}`);
+  out(`calls_ratio=${callsRatio.toFixed(3)} time_ratio=${Number.isNaN(timeRatio) ? 'n/a' : timeRatio.toFixed(3)} peak_rss_mib=${result.peakRssMiB.toFixed(1)} false_safe=${falseSafe}`);
+  if (falseSafe > 0 || missing > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 2;
+});

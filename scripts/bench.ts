@@ -39,7 +39,7 @@ async function runScan(sandbox: Sandbox, regions: string[]): Promise<{ report: R
   const args = ['scan', '--region', regions.join(','), '--format', 'json', '--min-age-days', '0', '--unused-days', '0', '--keep-latest', '0'];
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', join(__dirname, '..', '..', 'scripts', 'rss-probe.js'), CLI_PATH, ...args], {
+    const child = spawn(process.execPath, ['--require', join(__dirname, 'rss-probe.js'), CLI_PATH, ...args], {
       env: sandboxEnvironment(sandbox.url, regions[0]),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

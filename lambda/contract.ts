@@ -33,6 +33,19 @@ export const DEFAULT_POLICY: PolicySettings = {
 export const DEFAULT_GRACE_DAYS = 14;
 export const DEFAULT_MAX_DEREGISTER = 50;
 
+/** The sources beyond DescribeImageReferences, each named by the resource type of its `referenced` reasons. */
+export const EXTRA_SOURCES = [
+  'autoscaling:LaunchConfiguration',
+  'batch:ComputeEnvironment',
+  'ec2:SpotFleetRequest',
+  'elasticmapreduce:Cluster',
+] as const;
+export type ExtraSource = (typeof EXTRA_SOURCES)[number];
+
+/** The us-east-1 price of a standard EBS snapshot, USD per GiB-month: the default of the saving estimate. */
+export const DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH = 0.05;
+export const DEFAULT_USAGE_REPORT_WAIT_SECONDS = 60;
+
 export interface RunConfig {
   readonly command: 'check' | 'scan';
   /** check: exactly these images (validated IDs) */
@@ -44,6 +57,32 @@ export interface RunConfig {
   readonly graceDays: number;
   readonly maxDeregister: number;
   readonly topicArn?: string;
+  /** run an EC2 AMI usage report for shared candidates (default false) */
+  readonly usageReport?: boolean;
+  /** how long to wait for a usage report (default DEFAULT_USAGE_REPORT_WAIT_SECONDS) */
+  readonly usageReportWaitSeconds?: number;
+  /** cleanup deregisters only images a Recycle Bin retention rule covers (default false) */
+  readonly requireRecycleBin?: boolean;
+  /** USD per GiB-month for the saving estimate (default DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH) */
+  readonly snapshotPricePerGiBMonth?: number;
+}
+
+/** What an AMI usage report said about a shared image (`--usage-report`). */
+export interface ShareUsage {
+  /** `ready`: the accounts below use it; `not-ready`: the report did not finish in time; `failed`: it could not be made */
+  readonly status: 'ready' | 'not-ready' | 'failed';
+  readonly reportId?: string;
+  readonly users?: readonly { readonly accountId: string; readonly resourceType: string; readonly usageCount: number }[];
+  readonly message?: string;
+}
+
+/** Whether deregistering the image could be undone through Recycle Bin, and for how long. */
+export interface RecycleBinStatus {
+  /** `unknown` when the region's rules could not be read */
+  readonly recoverable: boolean | 'unknown';
+  readonly retentionDays?: number;
+  readonly ruleIds?: readonly string[];
+  readonly message?: string;
 }
 
 export type Reason =
@@ -54,6 +93,8 @@ export type Reason =
       /** `public`, an account ID, an organization ARN or an OU ARN */
       readonly sharedWith: string;
       readonly kind: 'public' | 'account' | 'organization' | 'organizational-unit';
+      /** with `--usage-report`: who uses it, or why that is not known */
+      readonly usage?: ShareUsage;
     }
   | { readonly code: 'deregistration-protected'; readonly value: string }
   | { readonly code: 'check-failed'; readonly check: CheckName; readonly message: string };
@@ -66,7 +107,9 @@ export type CheckName =
   | 'ancestry'
   | 'launch-permissions'
   | 'deregistration-protection'
-  | 'recheck';
+  | 'recheck'
+  | 'recycle-bin'
+  | ExtraSource;
 
 export interface LineageEntry {
   readonly imageId: string;
@@ -115,6 +158,7 @@ export interface ImageEntry {
   readonly lineage: readonly LineageEntry[];
   readonly snapshots: readonly SnapshotEntry[];
   readonly actions: readonly ActionEntry[];
+  readonly recycleBin: RecycleBinStatus;
 }
 
 export interface RunError {
@@ -136,6 +180,9 @@ export interface ReportSummary {
   readonly reclaimableSnapshotGiB: number;
   /** GiB of snapshots actually deleted in this run */
   readonly reclaimedSnapshotGiB: number;
+  /** an estimate: reclaimableSnapshotGiB x snapshotPricePerGiBMonth, in USD a month */
+  readonly estimatedMonthlySavingUsd: number;
+  readonly snapshotPricePerGiBMonth: number;
 }
 
 export interface Report {

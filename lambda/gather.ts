@@ -17,10 +17,12 @@ import {
   type ImageRecord,
   type ImageReference,
   type Inventory,
+  type ImageUsage,
   type LaunchPermission,
+  type RecycleBinRule,
 } from './engine/model';
 import { batchByRegion, referenceTargets } from './engine/references';
-import type { CheckName } from './contract';
+import { EXTRA_SOURCES, type CheckName, type ExtraSource } from './contract';
 
 /** Calls in flight per region; the pacer, not this, sets the rate. */
 const PER_REGION_CONCURRENCY = 8;
@@ -57,20 +59,44 @@ interface Task {
   readonly run: () => Promise<void>;
 }
 
+export interface EvidenceOptions {
+  /** run an AMI usage report for each shared candidate */
+  readonly usageReport: boolean;
+  readonly usageReportWaitMs: number;
+  readonly usageReportPollMs?: number;
+}
+
 export async function gatherEvidence(
   candidates: readonly ImageRecord[],
   index: LineageIndex,
   context: GatherContext,
+  options: EvidenceOptions = { usageReport: false, usageReportWaitMs: 0 },
 ): Promise<Evidence> {
   const references = new Map<string, CheckResult<readonly ImageReference[]>>();
   const launchPermissions = new Map<string, CheckResult<readonly LaunchPermission[]>>();
   const lineage = new Map<string, CheckResult<readonly LineageEntry[]>>();
   const protection = new Map<string, CheckResult<string>>();
   const notChecked = new Map<string, { check: CheckName; message: string }>();
+  const sources = new Map<string, Map<ExtraSource, CheckResult<readonly ImageReference[]>>>();
+  const recycleBin = new Map<string, CheckResult<readonly RecycleBinRule[]>>();
+  const usage = new Map<string, CheckResult<ImageUsage>>();
   const { gateway } = context;
   const tasks: Task[] = [];
 
-  for (const [region, batches] of batchByRegion(referenceTargets(candidates, index))) {
+  const targets = referenceTargets(candidates, index);
+  // Region-wide sources: once per region that holds a candidate or a descendant of one.
+  for (const region of new Set(targets.map((t) => t.region))) {
+    const listed = new Map<ExtraSource, CheckResult<readonly ImageReference[]>>();
+    sources.set(region, listed);
+    for (const source of EXTRA_SOURCES) {
+      tasks.push({ region, covers: [], check: source, run: async () => void listed.set(source, await attempt(() => gateway.listSource(region, source))) });
+    }
+  }
+  for (const region of new Set(candidates.map((c) => c.region))) {
+    tasks.push({ region, covers: [], check: 'recycle-bin', run: async () => void recycleBin.set(region, await attempt(() => gateway.listImageRetentionRules(region))) });
+  }
+
+  for (const [region, batches] of batchByRegion(targets)) {
     for (const ids of batches) {
       const covers = ids.map((id) => index.byKey.get(imageKey(region, id))).filter((i): i is ImageRecord => i !== undefined);
       tasks.push({ region, covers, check: 'references', run: () => checkReferences(gateway, region, ids, references) });
@@ -127,6 +153,30 @@ export async function gatherEvidence(
     });
   }
 
+  await runTasks(tasks, context, notChecked);
+
+  if (options.usageReport) {
+    const shared = candidates.filter((c) => {
+      const permissions = launchPermissions.get(keyOf(c));
+      return c.public || (permissions?.ok === true && permissions.value.length > 0);
+    });
+    const timing = { waitMs: options.usageReportWaitMs, pollMs: options.usageReportPollMs ?? 5_000 };
+    await runTasks(
+      shared.map((candidate) => ({
+        region: candidate.region,
+        covers: [candidate],
+        check: 'launch-permissions' as const,
+        run: async () => void usage.set(keyOf(candidate), await attempt(() => gateway.imageUsage(candidate.region, candidate.imageId, timing))),
+      })),
+      context,
+      notChecked,
+    );
+  }
+  return { references, launchPermissions, lineage, protection, sources, recycleBin, usage, notChecked };
+}
+
+/** Runs the tasks, regions in parallel, a bounded number at once per region; none starts once the run must stop. */
+async function runTasks(tasks: readonly Task[], context: GatherContext, notChecked: Map<string, { check: CheckName; message: string }>): Promise<void> {
   const perRegion = new Map<string, Task[]>();
   for (const task of tasks) perRegion.set(task.region, [...(perRegion.get(task.region) ?? []), task]);
   await Promise.all(
@@ -145,7 +195,6 @@ export async function gatherEvidence(
       });
     }),
   );
-  return { references, launchPermissions, lineage, protection, notChecked };
 }
 
 /** One batch; when an image of it vanished meanwhile (NotFound), the others are checked one by one. */

@@ -3,13 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import { carryOut, type Outcome } from './act';
 import type { AwsGateway } from './aws/gateway';
-import type { ImageEntry, Reason, Report, RunConfig, RunError } from './contract';
+import { DEFAULT_USAGE_REPORT_WAIT_SECONDS, type ImageEntry, type Reason, type RecycleBinStatus, type Report, type RunConfig, type RunError } from './contract';
 import { gatherEvidence, gatherInventory, type GatherContext } from './gather';
 import { indexLineage } from './engine/lineage';
 import { keyOf, type ImageRecord, type Inventory } from './engine/model';
 import { planActions } from './engine/plan';
 import { selectCandidates } from './engine/policy';
 import { protectionOf } from './engine/protection';
+import { recycleBinStatus } from './engine/recycle-bin';
 import { decide, notFoundDecision, type Decision } from './engine/verdict';
 import { buildReport } from './report/json';
 
@@ -41,7 +42,10 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<Report> {
 
   const { candidates, missing } = chooseCandidates(config, inventory, startedAt, errors);
   context.progress(`${candidates.length} candidates among ${inventory.images.length} owned images`);
-  const evidence = await gatherEvidence(candidates, index, context);
+  const evidence = await gatherEvidence(candidates, index, context, {
+    usageReport: config.usageReport ?? false,
+    usageReportWaitMs: (config.usageReportWaitSeconds ?? DEFAULT_USAGE_REPORT_WAIT_SECONDS) * 1000,
+  });
 
   // A region whose listing failed may hold descendants in use: nothing can be proven safe.
   const runWide: Reason[] = [...inventory.failedRegions].map(([region, message]) => ({
@@ -52,18 +56,34 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<Report> {
   const decisions = new Map<string, Decision>();
   for (const candidate of candidates) decisions.set(keyOf(candidate), decide(candidate, index, evidence, runWide));
 
+  const recycleBin = new Map(candidates.map((image) => [keyOf(image), recycleBinStatus(image, evidence)]));
   const plans = planActions(
     candidates.map((image) => {
       const decision = decisions.get(keyOf(image)) as Decision;
       const protection = protectionOf(image, evidence);
-      return { image, verdict: decision.verdict, reasons: decision.reasons, protection: 'value' in protection ? protection.value : undefined };
+      return {
+        image,
+        verdict: decision.verdict,
+        reasons: decision.reasons,
+        protection: 'value' in protection ? protection.value : undefined,
+        recoverable: recycleBin.get(keyOf(image))?.recoverable,
+      };
     }),
-    { mode: config.mode, now: startedAt, graceDays: config.graceDays, maxDeregister: config.maxDeregister },
+    {
+      mode: config.mode,
+      now: startedAt,
+      graceDays: config.graceDays,
+      maxDeregister: config.maxDeregister,
+      requireRecycleBin: config.requireRecycleBin ?? false,
+    },
   );
   const outcomes = await carryOut(plans, { gateway: deps.gateway, index, now: startedAt, errors, progress: context.progress, shouldStop });
 
   const entries: ImageEntry[] = [
-    ...candidates.map((image) => entryOf(image, decisions.get(keyOf(image)) as Decision, outcomes.get(keyOf(image)))),
+    ...candidates.map((image) => ({
+      ...entryOf(image, decisions.get(keyOf(image)) as Decision, outcomes.get(keyOf(image))),
+      recycleBin: recycleBin.get(keyOf(image)) as RecycleBinStatus,
+    })),
     ...missing.map((imageId) => ({
       ...notFoundDecision(imageId, config.regions),
       imageId,
@@ -72,6 +92,7 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<Report> {
       creationDate: '',
       snapshots: [],
       actions: [],
+      recycleBin: { recoverable: 'unknown' as const, message: 'the image was not found' },
     })),
   ];
   return buildReport({ config, runId, startedAt, finishedAt: deps.now(), imagesScanned: inventory.images.length, images: entries, errors });
@@ -105,7 +126,7 @@ function chooseCandidates(
 const byRegionAndAge = (a: ImageRecord, b: ImageRecord): number =>
   a.region.localeCompare(b.region) || a.creationDate.localeCompare(b.creationDate) || a.imageId.localeCompare(b.imageId);
 
-function entryOf(image: ImageRecord, decision: Decision, outcome: Outcome | undefined): ImageEntry {
+function entryOf(image: ImageRecord, decision: Decision, outcome: Outcome | undefined): Omit<ImageEntry, 'recycleBin'> {
   const recheck = outcome?.recheck;
   return {
     imageId: image.imageId,

@@ -1,11 +1,14 @@
 // The AWS gateway: the one place that knows AWS. The engine and run.ts see only this interface.
 
-import type { LineageEntry, SnapshotOutcome } from '../contract';
-import type { ImageRecord, ImageReference, LaunchPermission } from '../engine/model';
+import type { ExtraSource, LineageEntry, SnapshotOutcome } from '../contract';
+import type { ImageRecord, ImageReference, ImageUsage, LaunchPermission, RecycleBinRule } from '../engine/model';
 import * as actions from './actions';
-import { ec2ClientFactory, type ClientOptions } from './clients';
+import { clientFactory, type ClientOptions } from './clients';
 import * as images from './images';
+import { listImageRetentionRules } from './recycle-bin';
 import { describeImageReferences } from './references';
+import { listSource } from './sources';
+import { imageUsage, type UsageReportTiming } from './usage-report';
 
 export interface AwsGateway {
   describeOwnedImages(region: string): Promise<ImageRecord[]>;
@@ -13,6 +16,10 @@ export interface AwsGateway {
   getImageAncestry(region: string, imageId: string): Promise<LineageEntry[]>;
   describeLaunchPermissions(region: string, imageId: string): Promise<LaunchPermission[]>;
   describeDeregistrationProtection(region: string, imageId: string): Promise<string>;
+  /** every resource of one extra source in the region that names an AMI */
+  listSource(region: string, source: ExtraSource): Promise<ImageReference[]>;
+  listImageRetentionRules(region: string): Promise<RecycleBinRule[]>;
+  imageUsage(region: string, imageId: string, timing: UsageReportTiming): Promise<ImageUsage>;
   createTags(region: string, imageId: string, tags: Readonly<Record<string, string>>): Promise<void>;
   deleteTags(region: string, imageId: string, keys: readonly string[]): Promise<void>;
   enableDeregistrationProtection(region: string, imageId: string): Promise<void>;
@@ -23,13 +30,17 @@ export interface AwsGateway {
 export type GatewayOptions = ClientOptions;
 
 export function createAwsGateway(options: GatewayOptions = {}): AwsGateway {
-  const ec2 = ec2ClientFactory(options);
+  const clients = clientFactory(options);
+  const ec2 = (region: string) => clients(region).ec2;
   return {
     describeOwnedImages: (region) => images.describeOwnedImages(ec2(region), region),
     describeImageReferences: (region, ids) => describeImageReferences(ec2(region), ids),
     getImageAncestry: (region, id) => images.getImageAncestry(ec2(region), region, id),
     describeLaunchPermissions: (region, id) => images.describeLaunchPermissions(ec2(region), id),
     describeDeregistrationProtection: (region, id) => images.describeDeregistrationProtection(ec2(region), id),
+    listSource: (region, source) => listSource(source, clients(region)),
+    listImageRetentionRules: (region) => listImageRetentionRules(clients(region).rbin),
+    imageUsage: (region, id, timing) => imageUsage(ec2(region), id, timing),
     createTags: (region, id, tags) => actions.createTags(ec2(region), id, tags),
     deleteTags: (region, id, keys) => actions.deleteTags(ec2(region), id, keys),
     enableDeregistrationProtection: (region, id) => actions.enableDeregistrationProtection(ec2(region), id),

@@ -8,12 +8,12 @@ export interface BucketShape {
   readonly refillPerSecond: number;
 }
 
-/** EC2's documented buckets (FACTS.md), each taken at 90% burst and 97.5% refill. */
+/** EC2's documented buckets (FACTS.md), each taken at 95% burst and 99% refill. */
 export const EC2_BUCKETS = {
-  describe: { capacity: 90, refillPerSecond: 19.5 },
-  tags: { capacity: 90, refillPerSecond: 9.75 },
-  imageMutation: { capacity: 90, refillPerSecond: 4.875 },
-  mutating: { capacity: 45, refillPerSecond: 4.875 },
+  describe: { capacity: 95, refillPerSecond: 19.8 },
+  tags: { capacity: 95, refillPerSecond: 9.9 },
+  imageMutation: { capacity: 95, refillPerSecond: 4.95 },
+  mutating: { capacity: 47, refillPerSecond: 4.95 },
 } as const satisfies Record<string, BucketShape>;
 
 export type ThrottleClass = keyof typeof EC2_BUCKETS;

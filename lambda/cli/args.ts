@@ -5,6 +5,8 @@ import {
   DEFAULT_GRACE_DAYS,
   DEFAULT_MAX_DEREGISTER,
   DEFAULT_POLICY,
+  DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,
+  DEFAULT_USAGE_REPORT_WAIT_SECONDS,
   MODES,
   type Mode,
   type PolicySettings,
@@ -25,6 +27,10 @@ export interface CliRequest {
   readonly policy: PolicySettings;
   readonly graceDays: number;
   readonly maxDeregister: number;
+  readonly usageReport: boolean;
+  readonly usageReportWaitSeconds: number;
+  readonly requireRecycleBin: boolean;
+  readonly snapshotPricePerGiBMonth: number;
 }
 
 export type ParseResult =
@@ -38,6 +44,10 @@ interface RawOptions {
   topicArn?: string;
   graceDays: string;
   maxDeregister: string;
+  usageReport?: boolean;
+  usageReportWait: string;
+  requireRecycleBin?: boolean;
+  snapshotPrice: string;
   minAgeDays?: string;
   unusedDays?: string;
   keepLatest?: string;
@@ -52,7 +62,11 @@ function commonOptions(command: Command): Command {
     .addOption(new Option('--format <format>', 'report format on stdout: text, json or markdown').default('text'))
     .option('--topic-arn <arn>', 'also publish the report to this SNS topic')
     .option('--grace-days <days>', 'cleanup: days an image must have been safe before it is deregistered', String(DEFAULT_GRACE_DAYS))
-    .option('--max-deregister <count>', 'cleanup: at most this many deregistrations per run', String(DEFAULT_MAX_DEREGISTER));
+    .option('--max-deregister <count>', 'cleanup: at most this many deregistrations per run', String(DEFAULT_MAX_DEREGISTER))
+    .option('--require-recycle-bin', 'cleanup: deregister only images a Recycle Bin retention rule covers')
+    .option('--usage-report', 'run an EC2 AMI usage report for shared candidates: who uses them')
+    .option('--usage-report-wait <seconds>', 'how long to wait for a usage report', String(DEFAULT_USAGE_REPORT_WAIT_SECONDS))
+    .option('--snapshot-price <usd>', 'USD per GiB-month of snapshot storage, for the saving estimate', String(DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH));
 }
 
 export function parseArgs(argv: readonly string[], version: string, write: { out: (s: string) => void; err: (s: string) => void }): ParseResult {
@@ -117,5 +131,9 @@ function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions
     policy,
     graceDays: validate.wholeNumber('--grace-days', options.graceDays),
     maxDeregister: validate.wholeNumber('--max-deregister', options.maxDeregister),
+    usageReport: options.usageReport === true,
+    usageReportWaitSeconds: validate.wholeNumber('--usage-report-wait', options.usageReportWait),
+    requireRecycleBin: options.requireRecycleBin === true,
+    snapshotPricePerGiBMonth: validate.price('--snapshot-price', options.snapshotPrice),
   };
 }

@@ -35,6 +35,12 @@ export function wholeNumber(flag: string, value: string): number {
   return number;
 }
 
+export function price(flag: string, value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new InvalidInputError(`invalid ${flag} "${value}": expected a number >= 0`);
+  return number;
+}
+
 export function tagKey(flag: string, value: string): string {
   if (!TAG_KEY.test(value)) throw new InvalidInputError(`invalid ${flag} "${value}": expected a tag key of 1 to 128 characters, not starting with aws:`);
   return value;

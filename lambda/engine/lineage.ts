@@ -2,8 +2,8 @@
 // Owned links come from DescribeImages' SourceImageId/SourceImageRegion; GetImageAncestry is
 // needed only where a chain leaves the inventory.
 
-import type { LineageEntry, Reason } from '../contract';
-import { imageKey, keyOf, type Evidence, type ImageRecord } from './model';
+import type { LineageEntry } from '../contract';
+import { imageKey, keyOf, type ImageRecord } from './model';
 
 export interface LineageIndex {
   readonly byKey: ReadonlyMap<string, ImageRecord>;
@@ -80,26 +80,4 @@ export function joinAncestry(owned: readonly LineageEntry[], fromLastOwned: read
 
 function entryOf(image: ImageRecord): LineageEntry {
   return { imageId: image.imageId, region: image.region, owner: image.ownerId, name: image.name, creationDate: image.creationDate };
-}
-
-/**
- * The `ancestor-of-in-use` rule: a candidate with a referenced descendant is blocked; one whose
- * descendant's references could not be checked is unverified.
- */
-export function ancestorOfInUseReasons(image: ImageRecord, index: LineageIndex, evidence: Evidence): Reason[] {
-  const reasons: Reason[] = [];
-  for (const descendant of descendantsOf(image, index)) {
-    const result = evidence.references.get(keyOf(descendant));
-    if (result === undefined || !result.ok) {
-      const why = result === undefined ? 'not checked' : result.message;
-      reasons.push({
-        code: 'check-failed',
-        check: 'references',
-        message: `references of descendant ${descendant.imageId} (${descendant.region}): ${why}`,
-      });
-    } else if (result.value.length > 0) {
-      reasons.push({ code: 'ancestor-of-in-use', imageId: descendant.imageId, region: descendant.region });
-    }
-  }
-  return reasons;
 }

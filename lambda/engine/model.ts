@@ -1,6 +1,6 @@
 // Plain data the gateway reads from AWS and the engine decides on. No SDK types cross this line.
 
-import type { CheckName, LineageEntry, SnapshotEntry } from '../contract';
+import type { CheckName, ExtraSource, LineageEntry, ShareUsage, SnapshotEntry } from '../contract';
 
 /** One owned image as DescribeImages describes it, normalised. */
 export interface ImageRecord {
@@ -41,6 +41,17 @@ export interface LaunchPermission {
   readonly organizationalUnitArn?: string;
 }
 
+export interface RecycleBinRule {
+  readonly ruleId: string;
+  readonly retentionDays: number;
+  /** only an available rule retains anything */
+  readonly available: boolean;
+  /** empty: the rule covers every image of the region; otherwise images with any of these tags */
+  readonly resourceTags: readonly { readonly key: string; readonly value?: string }[];
+}
+
+export type ImageUsage = ShareUsage;
+
 /** The outcome of one check: it completed with a value, or it did not complete. */
 export type CheckResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -58,6 +69,12 @@ export interface Evidence {
   readonly lineage: ReadonlyMap<string, CheckResult<readonly LineageEntry[]>>;
   /** protection values read with DescribeImageAttribute where DescribeImages gave none */
   readonly protection: ReadonlyMap<string, CheckResult<string>>;
+  /** per region, per extra source: every resource there naming an AMI */
+  readonly sources: ReadonlyMap<string, ReadonlyMap<ExtraSource, CheckResult<readonly ImageReference[]>>>;
+  /** per region: the Recycle Bin retention rules for AMIs */
+  readonly recycleBin: ReadonlyMap<string, CheckResult<readonly RecycleBinRule[]>>;
+  /** with --usage-report, per shared candidate */
+  readonly usage: ReadonlyMap<string, CheckResult<ImageUsage>>;
   /** checks that were never started (time ran out), by image key */
   readonly notChecked: ReadonlyMap<string, { readonly check: CheckName; readonly message: string }>;
 }

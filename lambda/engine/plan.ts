@@ -31,6 +31,8 @@ export interface PlanSettings {
   readonly now: Date;
   readonly graceDays: number;
   readonly maxDeregister: number;
+  /** deregister only images a Recycle Bin retention rule covers */
+  readonly requireRecycleBin?: boolean;
 }
 
 export interface Judged {
@@ -39,11 +41,14 @@ export interface Judged {
   readonly reasons: readonly Reason[];
   /** the protection value this run read, when it could read one */
   readonly protection?: string;
+  /** whether a Recycle Bin rule covers the image */
+  readonly recoverable?: boolean | 'unknown';
 }
 
 export function planActions(judged: readonly Judged[], settings: PlanSettings): ImagePlan[] {
   if (settings.mode === 'report') return judged.map(({ image, verdict }) => ({ image, verdict, marks: [], deregister: false }));
 
+  const recoverable = new Map(judged.map((entry) => [entry.image, entry.recoverable]));
   const plans: MutablePlan[] = judged.map((entry) => ({
     image: entry.image,
     verdict: entry.verdict,
@@ -55,7 +60,13 @@ export function planActions(judged: readonly Judged[], settings: PlanSettings): 
   const due: { plan: MutablePlan; since: number }[] = [];
   for (const plan of plans) {
     const since = plan.verdict === 'safe' ? safeSince(plan.image) : undefined;
-    if (since !== undefined && settings.now.getTime() - since >= settings.graceDays * DAY_MS) due.push({ plan, since });
+    if (since === undefined || settings.now.getTime() - since < settings.graceDays * DAY_MS) continue;
+    if (settings.requireRecycleBin && recoverable.get(plan.image) !== true) {
+      const why = recoverable.get(plan.image) === false ? 'no Recycle Bin retention rule covers it' : 'its Recycle Bin coverage is unknown';
+      plan.marks = [...plan.marks, { action: 'skip', skipped: 'deregister', why: `${why} (--require-recycle-bin)` }];
+      continue;
+    }
+    due.push({ plan, since });
   }
   due.sort((a, b) => a.since - b.since);
   due.slice(0, settings.maxDeregister).forEach((entry) => (entry.plan.deregister = true));
@@ -135,8 +146,14 @@ export function reasonText(reason: Reason): string {
       return `referenced by ${reason.resourceType} ${reason.arn}`;
     case 'ancestor-of-in-use':
       return `ancestor of in-use ${reason.imageId} (${reason.region})`;
-    case 'shared':
-      return reason.kind === 'public' ? 'shared publicly' : `shared with ${reason.kind} ${reason.sharedWith}`;
+    case 'shared': {
+      const base = reason.kind === 'public' ? 'shared publicly' : `shared with ${reason.kind} ${reason.sharedWith}`;
+      const usage = reason.usage;
+      if (usage === undefined) return base;
+      if (usage.status !== 'ready') return `${base} (usage report ${usage.status}${usage.message ? `: ${usage.message}` : ''})`;
+      const users = (usage.users ?? []).map((u) => `${u.accountId} ${u.resourceType} x${u.usageCount}`);
+      return `${base} (used by: ${users.length > 0 ? users.join(', ') : 'no account'})`;
+    }
     case 'deregistration-protected':
       return `deregistration protection ${reason.value}`;
     case 'check-failed':

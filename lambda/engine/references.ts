@@ -1,7 +1,7 @@
 // The `referenced` rule: resources that DescribeImageReferences reports for an image.
 
-import type { Reason } from '../contract';
-import { keyOf, type Evidence, type ImageRecord } from './model';
+import { EXTRA_SOURCES, type CheckName, type Reason } from '../contract';
+import { keyOf, type Evidence, type ImageRecord, type ImageReference } from './model';
 import { descendantsOf, type LineageIndex } from './lineage';
 
 /** DescribeImageReferences takes at most this many image IDs a call. */
@@ -34,11 +34,36 @@ export function batchByRegion(images: readonly ImageRecord[]): Map<string, strin
   return batches;
 }
 
-export function referencedReasons(image: ImageRecord, evidence: Evidence): Reason[] {
-  const result = evidence.references.get(keyOf(image));
-  if (result === undefined) {
-    return [{ code: 'check-failed', check: 'references', message: 'references were not checked' }];
+export interface Uses {
+  readonly references: readonly ImageReference[];
+  /** checks that could not clear the image */
+  readonly failures: readonly { readonly check: CheckName; readonly message: string }[];
+}
+
+/** Everything known to use the image: DescribeImageReferences, then each extra source of its region. */
+export function usesOf(image: ImageRecord, evidence: Evidence): Uses {
+  const references: ImageReference[] = [];
+  const failures: { check: CheckName; message: string }[] = [];
+  const own = evidence.references.get(keyOf(image));
+  if (own === undefined) failures.push({ check: 'references', message: 'references were not checked' });
+  else if (!own.ok) failures.push({ check: 'references', message: own.message });
+  else references.push(...own.value);
+
+  const sources = evidence.sources.get(image.region);
+  for (const source of EXTRA_SOURCES) {
+    const listed = sources?.get(source);
+    if (listed === undefined) failures.push({ check: source, message: `${source} in ${image.region} was not checked` });
+    else if (!listed.ok) failures.push({ check: source, message: listed.message });
+    else references.push(...listed.value.filter((ref) => ref.imageId === image.imageId));
   }
-  if (!result.ok) return [{ code: 'check-failed', check: 'references', message: result.message }];
-  return result.value.map((ref) => ({ code: 'referenced', resourceType: ref.resourceType, arn: ref.arn }));
+  return { references, failures };
+}
+
+/** The `referenced` rule. */
+export function referencedReasons(image: ImageRecord, evidence: Evidence): Reason[] {
+  const { references, failures } = usesOf(image, evidence);
+  return [
+    ...failures.map((f): Reason => ({ code: 'check-failed', check: f.check, message: f.message })),
+    ...references.map((ref): Reason => ({ code: 'referenced', resourceType: ref.resourceType, arn: ref.arn })),
+  ];
 }

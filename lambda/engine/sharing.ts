@@ -1,25 +1,26 @@
 // The `shared` rule: an image others can launch may be used where DescribeImageReferences cannot see.
 
-import type { Reason } from '../contract';
+import type { Reason, ShareUsage } from '../contract';
 import { keyOf, type Evidence, type ImageRecord, type LaunchPermission } from './model';
 
 export function sharedReasons(image: ImageRecord, evidence: Evidence): Reason[] {
   const reasons: Reason[] = [];
   const seen = new Set<string>();
-  const add = (reason: Extract<Reason, { code: 'shared' }>): void => {
+  const add = (reason: SharedReason): void => {
     if (seen.has(reason.sharedWith)) return;
     seen.add(reason.sharedWith);
     reasons.push(reason);
   };
-  if (image.public) add({ code: 'shared', sharedWith: 'public', kind: 'public' });
+  if (image.public) add({ code: 'shared', sharedWith: 'public', kind: 'public', ...usageFor('public', usageOf(image, evidence)) });
 
   const result = evidence.launchPermissions.get(keyOf(image));
   if (result === undefined) {
     return [...reasons, { code: 'check-failed', check: 'launch-permissions', message: 'launch permissions were not checked' }];
   }
   if (!result.ok) return [...reasons, { code: 'check-failed', check: 'launch-permissions', message: result.message }];
+  const usage = usageOf(image, evidence);
   for (const permission of result.value) {
-    const reason = shareOf(permission);
+    const reason = shareOf(permission, usage);
     if (reason === undefined) {
       return [
         ...reasons,
@@ -31,12 +32,31 @@ export function sharedReasons(image: ImageRecord, evidence: Evidence): Reason[] 
   return reasons;
 }
 
-function shareOf(permission: LaunchPermission): Extract<Reason, { code: 'shared' }> | undefined {
-  if (permission.group === 'all') return { code: 'shared', sharedWith: 'public', kind: 'public' };
-  if (permission.userId) return { code: 'shared', sharedWith: permission.userId, kind: 'account' };
-  if (permission.organizationArn) return { code: 'shared', sharedWith: permission.organizationArn, kind: 'organization' };
-  if (permission.organizationalUnitArn) {
-    return { code: 'shared', sharedWith: permission.organizationalUnitArn, kind: 'organizational-unit' };
-  }
-  return undefined;
+type SharedReason = Extract<Reason, { code: 'shared' }>;
+
+/** The usage report's answer for this image, when one was asked for. */
+function usageOf(image: ImageRecord, evidence: Evidence): ShareUsage | undefined {
+  const result = evidence.usage.get(keyOf(image));
+  if (result === undefined) return undefined;
+  return result.ok ? result.value : { status: 'failed', message: result.message };
+}
+
+/** An account share carries that account's use; the other kinds carry every account's. */
+function usageFor(sharedWith: string, usage: ShareUsage | undefined): { usage?: ShareUsage } {
+  if (usage === undefined) return {};
+  if (usage.status !== 'ready' || !/^\d{12}$/.test(sharedWith)) return { usage };
+  return { usage: { ...usage, users: (usage.users ?? []).filter((u) => u.accountId === sharedWith) } };
+}
+
+function shareOf(permission: LaunchPermission, usage: ShareUsage | undefined): SharedReason | undefined {
+  const share = ((): Omit<SharedReason, 'usage'> | undefined => {
+    if (permission.group === 'all') return { code: 'shared', sharedWith: 'public', kind: 'public' };
+    if (permission.userId) return { code: 'shared', sharedWith: permission.userId, kind: 'account' };
+    if (permission.organizationArn) return { code: 'shared', sharedWith: permission.organizationArn, kind: 'organization' };
+    if (permission.organizationalUnitArn) {
+      return { code: 'shared', sharedWith: permission.organizationalUnitArn, kind: 'organizational-unit' };
+    }
+    return undefined;
+  })();
+  return share === undefined ? undefined : { ...share, ...usageFor(share.sharedWith, usage) };
 }

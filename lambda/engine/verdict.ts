@@ -1,7 +1,8 @@
 // The verdict: `safe` only when every check completed and found nothing (DESIGN.md "Verdicts").
 
 import type { LineageEntry, Reason, Verdict } from '../contract';
-import { ancestorOfInUseReasons, type LineageIndex } from './lineage';
+import { ancestorOfInUseReasons } from './ancestor-of-in-use';
+import type { LineageIndex } from './lineage';
 import { keyOf, type Evidence, type ImageRecord } from './model';
 import { protectionReasons } from './protection';
 import { referencedReasons } from './references';

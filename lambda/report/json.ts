@@ -1,6 +1,6 @@
 // The JSON report of DESIGN.md, built from the run's decisions and outcomes.
 
-import type { ImageEntry, Report, ReportSummary, RunConfig, RunError } from '../contract';
+import { DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH, type ImageEntry, type Report, type ReportSummary, type RunConfig, type RunError } from '../contract';
 
 export interface ReportInput {
   readonly config: RunConfig;
@@ -21,18 +21,19 @@ export function buildReport(input: ReportInput): Report {
     trigger: input.config.trigger,
     mode: input.config.mode,
     regions: [...input.config.regions],
-    summary: summarise(input.imagesScanned, input.images),
+    summary: summarise(input.imagesScanned, input.images, input.config.snapshotPricePerGiBMonth ?? DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
     images: input.images,
     errors: input.errors,
   };
 }
 
-function summarise(imagesScanned: number, images: readonly ImageEntry[]): ReportSummary {
+function summarise(imagesScanned: number, images: readonly ImageEntry[], pricePerGiBMonth: number): ReportSummary {
   const count = (verdict: ImageEntry['verdict']): number => images.filter((i) => i.verdict === verdict).length;
   const done = (image: ImageEntry, action: string): boolean => image.actions.some((a) => a.action === action && a.outcome === 'done');
   const gib = (sizes: number[]): number => Math.round(sizes.reduce((a, b) => a + b, 0) * 100) / 100;
   const sizeOf = (image: ImageEntry, snapshotId: string): number =>
     image.snapshots.find((s) => s.snapshotId === snapshotId)?.sizeGiB ?? 0;
+  const reclaimableSnapshotGiB = gib(images.filter((i) => i.verdict === 'safe').flatMap((i) => i.snapshots.map((s) => s.sizeGiB)));
   return {
     imagesScanned,
     candidates: images.length,
@@ -41,7 +42,7 @@ function summarise(imagesScanned: number, images: readonly ImageEntry[]): Report
     unverified: count('unverified'),
     protected: images.filter((i) => done(i, 'enable-deregistration-protection')).length,
     deregistered: images.filter((i) => done(i, 'deregister')).length,
-    reclaimableSnapshotGiB: gib(images.filter((i) => i.verdict === 'safe').flatMap((i) => i.snapshots.map((s) => s.sizeGiB))),
+    reclaimableSnapshotGiB,
     reclaimedSnapshotGiB: gib(
       images.flatMap((image) =>
         image.actions
@@ -49,6 +50,8 @@ function summarise(imagesScanned: number, images: readonly ImageEntry[]): Report
           .flatMap((a) => (a.snapshots ?? []).filter((s) => s.returnCode === 'success').map((s) => sizeOf(image, s.snapshotId))),
       ),
     ),
+    estimatedMonthlySavingUsd: Math.round(reclaimableSnapshotGiB * pricePerGiBMonth * 100) / 100,
+    snapshotPricePerGiBMonth: pricePerGiBMonth,
   };
 }
 

@@ -2,7 +2,7 @@
 
 import type { ImageEntry, Report } from '../contract';
 import { reasonText } from '../engine/plan';
-import { actionText } from './text';
+import { actionText, recycleBinText } from './text';
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
@@ -13,17 +13,17 @@ export function renderMarkdown(report: Report): string {
     '',
     `Run \`${report.runId}\` (${report.trigger}), ${report.startedAt} to ${report.finishedAt}.`,
     '',
-    '| scanned | candidates | safe | blocked | unverified | protected | deregistered | reclaimable GiB |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    `| ${s.imagesScanned} | ${s.candidates} | ${s.safe} | ${s.blocked} | ${s.unverified} | ${s.protected} | ${s.deregistered} | ${s.reclaimableSnapshotGiB} |`,
+    '| scanned | candidates | safe | blocked | unverified | protected | deregistered | reclaimable GiB | estimated saving / month |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${s.imagesScanned} | ${s.candidates} | ${s.safe} | ${s.blocked} | ${s.unverified} | ${s.protected} | ${s.deregistered} | ${s.reclaimableSnapshotGiB} | $${s.estimatedMonthlySavingUsd.toFixed(2)} (estimate) |`,
   ];
   const table = (title: string, images: readonly ImageEntry[]): void => {
     if (images.length === 0) return;
-    lines.push('', `### ${title} (${images.length})`, '', '| image | region | name | why | actions |', '| --- | --- | --- | --- | --- |');
+    lines.push('', `### ${title} (${images.length})`, '', '| image | region | name | why | actions | recycle bin |', '| --- | --- | --- | --- | --- | --- |');
     for (const image of images) {
       const why = image.reasons.map(reasonText).map(cell).join('<br>') || '-';
       const actions = image.actions.map(actionText).map(cell).join('<br>') || '-';
-      lines.push(`| \`${image.imageId}\` | ${image.region || '-'} | ${cell(image.name) || '-'} | ${why} | ${actions} |`);
+      lines.push(`| \`${image.imageId}\` | ${image.region || '-'} | ${cell(image.name) || '-'} | ${why} | ${actions} | ${cell(recycleBinText(image))} |`);
     }
   };
   table('Unverified (treated as blocked)', report.images.filter((i) => i.verdict === 'unverified'));

@@ -10,7 +10,9 @@ export function renderText(report: Report): string {
     `${s.imagesScanned} images scanned, ${s.candidates} candidates: ${s.safe} safe, ${s.blocked} blocked, ${s.unverified} unverified`,
   ];
   if (report.mode !== 'report') lines.push(`${s.protected} protected, ${s.deregistered} deregistered (${s.reclaimedSnapshotGiB} GiB of snapshots deleted)`);
-  lines.push(`snapshots a cleanup of the safe images would reclaim: ${s.reclaimableSnapshotGiB} GiB`);
+  lines.push(
+    `snapshots a cleanup of the safe images would reclaim: ${s.reclaimableSnapshotGiB} GiB, an estimated $${s.estimatedMonthlySavingUsd.toFixed(2)} a month at $${s.snapshotPricePerGiBMonth} per GiB-month`,
+  );
 
   const section = (title: string, images: readonly ImageEntry[], withReasons: boolean): void => {
     if (images.length === 0) return;
@@ -18,6 +20,7 @@ export function renderText(report: Report): string {
     for (const image of images) {
       lines.push(`  ${image.imageId}  ${image.region || '-'}  ${image.name || '(no name)'}  ${image.creationDate || ''}`.trimEnd());
       if (withReasons) for (const reason of image.reasons) lines.push(`      - ${reasonText(reason)}`);
+      if (!withReasons) lines.push(`      recycle bin: ${recycleBinText(image)}`);
       for (const action of image.actions) lines.push(`      > ${actionText(action)}`);
     }
   };
@@ -33,6 +36,13 @@ export function renderText(report: Report): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+export function recycleBinText(image: ImageEntry): string {
+  const bin = image.recycleBin;
+  if (bin.recoverable === true) return `recoverable for ${bin.retentionDays} days (rule ${(bin.ruleIds ?? []).join(', ')})`;
+  if (bin.recoverable === false) return 'not recoverable: no retention rule covers it';
+  return `unknown${bin.message ? `: ${bin.message}` : ''}`;
 }
 
 export function actionText(action: ActionEntry): string {

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { buildSync } from 'esbuild';
 import { CliError, parseCliArgs } from '../../sandbox/cli';
 
 let dir: string;
@@ -13,7 +12,13 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
   cli = join(dir, 'cli.js');
   // the same source `npm run build` compiles to dist/sandbox/cli.js, bundled for a quick spawn
-  buildSync({ entryPoints: [join(__dirname, '../../sandbox/cli.ts')], bundle: true, platform: 'node', outfile: cli, logLevel: 'silent' });
+  // (esbuild runs in a child process: its synchronous API hangs inside jest's sandbox)
+  const options = { entryPoints: [join(__dirname, '../../sandbox/cli.ts')], bundle: true, platform: 'node', outfile: cli, logLevel: 'error' };
+  const r = spawnSync(process.execPath, ['-e', `require('esbuild').buildSync(${JSON.stringify(options)})`], {
+    cwd: join(__dirname, '../..'),
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`esbuild failed: ${r.stderr}`);
 });
 
 afterAll(() => {

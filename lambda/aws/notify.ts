@@ -4,8 +4,10 @@ import type { NotificationInput } from '../report/notification';
 
 export type Publisher = (notification: NotificationInput) => Promise<string | undefined>;
 
+/** Publishes in the topic's own region (from its ARN), whatever the SDK's default region is. */
 export function createPublisher(topicArn: string): Publisher {
-  const client = new SNSClient({});
+  const region = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):/.exec(topicArn)?.[1];
+  const client = new SNSClient(region ? { region } : {});
   return async (notification) => {
     const output = await client.send(new PublishCommand({ TopicArn: topicArn, ...notification }));
     return output.MessageId;

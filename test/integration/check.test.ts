@@ -57,7 +57,8 @@ beforeAll(async () => {
     .image({ id: SHARED_OU, launchPermissions: [{ organizationalUnitArn: OU }] })
     .image({ id: SHARED_PUBLIC, public: true })
     .image({ id: PROTECTED_COOLDOWN, deregistrationProtection: 'enabled-with-cooldown' })
-    .image({ id: PROTECTED_NO_COOLDOWN, deregistrationProtection: 'enabled-without-cooldown' });
+    .image({ id: PROTECTED_NO_COOLDOWN, deregistrationProtection: 'enabled-without-cooldown' })
+    .topic('ami-guard-reports', 'eu-west-1');
   // 2100 terminated instances on A push B's only reference (an SSM parameter) past page 2.
   for (let i = 0; i < 2100; i += 1) b.instance({ imageId: DEEP_PAGE_A, state: 'terminated' });
   b.ssmParameter({ name: '/deep/ami', value: DEEP_PAGE_B });
@@ -166,6 +167,30 @@ describe('verdicts', () => {
     const markdown = await runCli(['check', UNUSED, RUNNING, '--format', 'markdown'], env);
     expect(markdown.stdout).toMatch(/^## ami-guard/);
     expect(markdown.stdout).toContain('| `' + RUNNING + '` |');
+  });
+});
+
+describe('--topic-arn', () => {
+  const topic = 'arn:aws:sns:eu-west-1:111122223333:ami-guard-reports';
+
+  it('publishes one notification to the topic, in the topic\'s region', async () => {
+    const before = sandbox.state.published.length;
+    const { code } = await runJson(['check', UNUSED, RUNNING, '--topic-arn', topic], env);
+    expect(code).toBe(1);
+    const published = sandbox.state.published.slice(before);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ topicArn: topic, region: 'eu-west-1', messageStructure: 'json' });
+    expect(published[0].subject).toMatch(/^[\x20-\x7e]{1,100}$/);
+    const message = JSON.parse(published[0].message) as Record<string, string>;
+    expect(message.email).toContain(RUNNING);
+    expect(JSON.parse(message.default)).toMatchObject({ version: '1.0', source: 'custom' });
+  });
+
+  it('exits 1 and lists the error when the publish fails, with the report still on stdout', async () => {
+    const { code, report } = await runJson(['check', UNUSED, '--topic-arn', 'arn:aws:sns:eu-west-1:111122223333:missing'], env);
+    expect(code).toBe(1);
+    expect(entry(report, UNUSED).verdict).toBe('safe');
+    expect(report.errors).toContainEqual(expect.objectContaining({ check: 'notify' }));
   });
 });
 

@@ -1,7 +1,8 @@
 import { request } from 'node:http';
+import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AccountBuilder, startSandbox } from '../../sandbox';
 import type { Sandbox } from '../../sandbox';
 import { decodeQuery } from '../../sandbox/query';
@@ -155,6 +156,26 @@ describe('STS GetCallerIdentity', () => {
   });
 });
 
+describe('environment endpoint', () => {
+  it('serves clients configured only through AWS_ENDPOINT_URL', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: sb.url,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: 'eu-west-1',
+    });
+    try {
+      const c = new STSClient({});
+      expect((await c.send(new GetCallerIdentityCommand({}))).Account).toBe(ME);
+      expect(sb.calls.at(-1)?.region).toBe('eu-west-1');
+      c.destroy();
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
 describe('S3', () => {
   it('puts, gets and heads objects, path style', async () => {
     const c = s3(sb);
@@ -169,6 +190,14 @@ describe('S3', () => {
     const head = await c.send(new HeadObjectCommand({ Bucket: 'reports-bucket', Key: 'runs/2026/r1.json' }));
     expect(head.ContentLength).toBe(7);
     expect(sb.calls.filter((x) => x.service === 's3').map((x) => x.action)).toEqual(['PutObject', 'GetObject', 'HeadObject']);
+    c.destroy();
+  });
+
+  it('decodes streamed (aws-chunked) uploads', async () => {
+    const c = s3(sb);
+    const body = Readable.from([Buffer.from('chunk-one|'), Buffer.from('chunk-two')]);
+    await c.send(new PutObjectCommand({ Bucket: 'reports-bucket', Key: 'stream.txt', Body: body, ContentLength: 19, ContentType: 'text/plain' }));
+    expect(sb.state.objects.get('reports-bucket/stream.txt')?.body.toString()).toBe('chunk-one|chunk-two');
     c.destroy();
   });
 

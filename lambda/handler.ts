@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig } from './contract';
+import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig, type Trigger } from './contract';
 import { createAwsGateway } from './aws/gateway';
 import { createPublisher } from './aws/notify';
 import { createReportStore, type StoredReport } from './aws/report-store';
@@ -94,16 +94,34 @@ export async function handler(event: unknown, context: Context): Promise<Report>
   const stored = await storeReport(report, environment);
   const notified = invocation.notify ? await notify(report, stored, environment) : true;
 
-  // A failed run (errors, or an image it could not verify) is still stored and notified above,
-  // then thrown: the Errors metric drives the failed-run alarm and an asynchronous (scheduled)
-  // invocation goes to the on-failure destination. The report itself is in the bucket.
-  if (runFailed(report) || !stored || !notified) {
+  // Both triggers return the JSON report; when the invocation fails instead is decided here.
+  // The report is stored and the notification published before any throw, so a failed run is
+  // always on record.
+  // - Scheduled: a failed run (run errors, or an image it could not verify) throws, so the Errors
+  //   metric drives the failed-run alarm and the asynchronous invocation goes to the on-failure
+  //   destination.
+  // - Manual: the caller reads the verdicts, and `unverified` is a verdict like `blocked` (never
+  //   delete), so unverified images and per-image check failures still return the report. It
+  //   throws only when the invocation itself did not do its job: the run hit its time limit
+  //   (checks were never started), the report could not be stored, or the notification the
+  //   caller asked for was not published. (An invalid event has already thrown in parseEvent.)
+  const failure = invocationFailure(invocation.config.trigger, report, stored !== undefined, notified);
+  if (failure !== undefined) {
     throw new Error(
-      `ami-guard run ${report.runId} failed: ${report.errors.length} errors, ${report.summary.unverified} unverified` +
+      `ami-guard run ${report.runId} failed: ${failure}; ${report.errors.length} errors, ${report.summary.unverified} unverified` +
         `${stored ? `; report at ${stored.json.s3Uri}` : '; report not stored'}${notified ? '' : '; notification not published'}`,
     );
   }
   return report;
+}
+
+/** Why the invocation must fail after storing and notifying, or undefined when it returns the report. */
+export function invocationFailure(trigger: Trigger, report: Report, stored: boolean, notified: boolean): string | undefined {
+  if (!stored) return 'the report could not be stored';
+  if (!notified) return 'the notification was not published';
+  if (report.errors.some((error) => error.check === 'run')) return 'the run reached its time limit';
+  if (trigger === 'schedule' && runFailed(report)) return 'the scheduled run has errors or unverified images';
+  return undefined;
 }
 
 /** Turns the event into a run, or throws one error naming the bad field before any AWS call. */
@@ -144,13 +162,18 @@ function manualConfig(event: ManualEvent, settings: RuntimeSettings): RunConfig 
 }
 
 /** The parts of a run every trigger takes from the deployed settings. */
-function deployedConfig(settings: RuntimeSettings): Pick<RunConfig, 'regions' | 'policy' | 'graceDays' | 'maxDeregister'> {
+function deployedConfig(
+  settings: RuntimeSettings,
+): Pick<RunConfig, 'regions' | 'policy' | 'graceDays' | 'maxDeregister' | 'usageReport' | 'requireRecycleBin' | 'snapshotPricePerGiBMonth'> {
   const { minAgeDays, unusedDays, keepLatest, excludeTag, familyTag } = settings;
   return {
     regions: settings.regions,
     policy: { minAgeDays, unusedDays, keepLatest, excludeTag, familyTag },
     graceDays: settings.graceDays,
     maxDeregister: settings.maxDeregister,
+    usageReport: settings.usageReport,
+    requireRecycleBin: settings.requireRecycleBin,
+    snapshotPricePerGiBMonth: settings.snapshotPricePerGiBMonth,
   };
 }
 

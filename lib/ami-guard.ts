@@ -93,6 +93,24 @@ export interface AmiGuardProps {
    */
   readonly maxDeregister?: number;
   /**
+   * Run an EC2 AMI usage report for each shared candidate: the accounts that use it go into its
+   * `shared` reason (the image stays blocked). Adds the usage-report actions to the role.
+   * @default false
+   */
+  readonly usageReport?: boolean;
+  /**
+   * Cleanup deregisters only images a Recycle Bin retention rule for AMIs covers, so every
+   * deregistration can be undone for the rule's retention period.
+   * @default false
+   */
+  readonly requireRecycleBin?: boolean;
+  /**
+   * USD per GiB-month of snapshot storage, for the report's estimated monthly saving (an estimate:
+   * it ignores snapshot sharing, archive tier and incremental storage).
+   * @default 0.05 (standard EBS snapshots in us-east-1)
+   */
+  readonly snapshotPricePerGiBMonth?: number;
+  /**
    * Days a stored report is kept in the report bucket.
    * @default 365
    */
@@ -186,8 +204,8 @@ export class AmiGuard extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `ami-guard function role (${settings.mode} mode)`,
     });
-    for (const statement of this.policyStatements(settings.mode, regions, logGroup, topicKey)) role.addToPolicy(statement);
-    this.acknowledgeWildcards(role, settings.mode, regions);
+    for (const statement of this.policyStatements(settings, regions, logGroup, topicKey)) role.addToPolicy(statement);
+    this.acknowledgeWildcards(role, settings, regions);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       description: 'ami-guard: proves whether AMIs are still needed, reports, protects and cleans up by mode',
@@ -247,15 +265,16 @@ export class AmiGuard extends Construct {
     failedRuns.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
   }
 
-  private acknowledgeWildcards(role: iam.Role, mode: Mode, regions: readonly string[]): void {
+  private acknowledgeWildcards(role: iam.Role, settings: Settings, regions: readonly string[]): void {
     const bucketLogicalId = Stack.of(this).getLogicalId(this.reportBucket.node.defaultChild as s3.CfnBucket);
-    for (const acknowledgement of wildcardAcknowledgements(mode, regions, bucketLogicalId)) {
+    for (const acknowledgement of wildcardAcknowledgements(settings.mode, regions, bucketLogicalId)) {
       Validations.of(role).acknowledge(acknowledgement);
     }
   }
 
   /** Exactly the actions the function calls; the mutating ones only in the modes that use them. */
-  private policyStatements(mode: Mode, regions: readonly string[], logGroup: logs.LogGroup, topicKey: kms.Key): iam.PolicyStatement[] {
+  private policyStatements(settings: Settings, regions: readonly string[], logGroup: logs.LogGroup, topicKey: kms.Key): iam.PolicyStatement[] {
+    const mode = settings.mode;
     const images = regions.map((region) => `arn:${Aws.PARTITION}:ec2:${region}::image/*`);
     const statements = [
       new iam.PolicyStatement({
@@ -285,6 +304,29 @@ export class AmiGuard extends Construct {
         ],
         resources: ['*'],
       }),
+      // The sources beyond DescribeImageReferences (lambda/aws/sources.ts): none of these List/Describe
+      // actions supports resource-level permissions.
+      new iam.PolicyStatement({
+        sid: 'ReadOtherImageUsers',
+        actions: [
+          'autoscaling:DescribeLaunchConfigurations',
+          'batch:DescribeComputeEnvironments',
+          'ec2:DescribeSpotFleetRequests',
+          'elasticmapreduce:ListClusters',
+          'rbin:ListRules',
+        ],
+        resources: ['*'],
+      }),
+      // DescribeCluster (each cluster ListClusters returned) and GetRule (each Recycle Bin rule, for its
+      // resource tags) take the resource's ARN: limited to the scanned regions of this account.
+      new iam.PolicyStatement({
+        sid: 'ReadClustersAndRetentionRules',
+        actions: ['elasticmapreduce:DescribeCluster', 'rbin:GetRule'],
+        resources: regions.flatMap((region) => [
+          `arn:${Aws.PARTITION}:elasticmapreduce:${region}:${Aws.ACCOUNT_ID}:cluster/*`,
+          `arn:${Aws.PARTITION}:rbin:${region}:${Aws.ACCOUNT_ID}:rule/*`,
+        ]),
+      }),
       new iam.PolicyStatement({
         sid: 'StoreReports',
         actions: ['s3:PutObject'],
@@ -299,6 +341,17 @@ export class AmiGuard extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     ];
+    if (settings.usageReport) {
+      // AMI usage reports (usageReport setting): creating one changes nothing about the image; the
+      // report and its entries are read back. These actions are granted on every resource.
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ReportImageUsage',
+          actions: ['ec2:CreateImageUsageReport', 'ec2:DescribeImageUsageReports', 'ec2:DescribeImageUsageReportEntries'],
+          resources: ['*'],
+        }),
+      );
+    }
     if (mode === 'protect' || mode === 'cleanup') {
       statements.push(
         // Only ami-guard's own tags: every key in the request must match `ami-guard:*`
@@ -358,13 +411,28 @@ function wildcardAcknowledgements(
   const acknowledgements = [
     {
       id: finding('*'),
-      reason: 'the EC2, SSM and Image Builder Describe/List/Get actions ami-guard calls support no resource-level permissions',
+      reason:
+        'the read actions granted on * support no resource-level permissions: EC2, SSM and Image Builder Describe/List/Get, ' +
+        'autoscaling:DescribeLaunchConfigurations, batch:DescribeComputeEnvironments, ec2:DescribeSpotFleetRequests, ' +
+        'elasticmapreduce:ListClusters, rbin:ListRules, and (usageReport only) the EC2 AMI usage report actions',
     },
     {
       id: finding(`<${bucketLogicalId}.Arn>/reports/*`),
       reason: 'the function writes one report object per run under reports/, named by date and run ID',
     },
   ];
+  for (const region of regions) {
+    acknowledgements.push(
+      {
+        id: finding(`arn:<AWS::Partition>:elasticmapreduce:${rendered(region)}:<AWS::AccountId>:cluster/*`),
+        reason: 'DescribeCluster reads each EMR cluster ListClusters returned (for its custom AMI); their IDs are not known in advance',
+      },
+      {
+        id: finding(`arn:<AWS::Partition>:rbin:${rendered(region)}:<AWS::AccountId>:rule/*`),
+        reason: 'GetRule reads each Recycle Bin retention rule ListRules returned (for its resource tags); their IDs are not known in advance',
+      },
+    );
+  }
   if (mode === 'protect' || mode === 'cleanup') {
     for (const region of regions) {
       acknowledgements.push({

@@ -1,7 +1,20 @@
 import { createHash } from 'node:crypto';
 import type {
+  BatchComputeEnvironmentRecord,
+  BatchComputeEnvironmentState,
+  BatchComputeEnvironmentStatus,
   BlockDevice,
   BucketRecord,
+  EmrClusterRecord,
+  EmrClusterState,
+  ImageUsageRecord,
+  ImageUsageResourceType,
+  LaunchConfigurationRecord,
+  RecycleBinResourceTag,
+  RecycleBinRuleRecord,
+  SpotFleetRequestRecord,
+  SpotFleetRequestState,
+  UsageReportReadiness,
   DeregistrationProtection,
   ImageRecord,
   ImageState,
@@ -66,6 +79,8 @@ export interface ImageSpec {
   /** Launch permissions; `{ group: 'all' }` is the same as `public: true`. */
   launchPermissions?: LaunchPermission[];
   architecture?: string;
+  /** Readiness of AMI usage reports of this image (see `UsageReportReadiness`). */
+  usageReportPollsUntilReady?: UsageReportReadiness;
 }
 
 export interface InstanceSpec {
@@ -98,12 +113,91 @@ export interface RecipeSpec {
   parentImage: string;
 }
 
+export interface LaunchConfigurationSpec {
+  /** Default `launch-config-N`. */
+  name?: string;
+  region?: string;
+  imageId: string;
+  /** Default `t3.micro`. */
+  instanceType?: string;
+  /** Default: the builder's `now` minus 500 days. */
+  createdTime?: string | Date;
+}
+
+export interface BatchComputeEnvironmentSpec {
+  /** Default `compute-env-N`. */
+  name?: string;
+  region?: string;
+  /** `computeResources.imageId`. */
+  imageId?: string;
+  /** `computeResources.ec2Configuration[].imageIdOverride`, one entry each. */
+  imageIdOverrides?: string[];
+  /** Default `ENABLED`. */
+  state?: BatchComputeEnvironmentState;
+  /** Default `VALID`. */
+  status?: BatchComputeEnvironmentStatus;
+  /** Default `EC2`. */
+  computeType?: 'EC2' | 'SPOT';
+}
+
+export interface SpotFleetRequestSpec {
+  /** Default `sfr-<uuid>`. */
+  id?: string;
+  region?: string;
+  /** Default `active`. */
+  state?: SpotFleetRequestState;
+  /** One launch specification per image ID. */
+  imageIds: string[];
+  /** Default: the builder's `now` minus 30 days. */
+  createTime?: string | Date;
+  /** Default 2. */
+  targetCapacity?: number;
+}
+
+export interface EmrClusterSpec {
+  /** Default `j-` and 13 upper-case letters and digits. */
+  id?: string;
+  /** Default `cluster-N`. */
+  name?: string;
+  region?: string;
+  /** Default `WAITING`. */
+  state?: EmrClusterState;
+  customAmiId?: string;
+  /** Default: the builder's `now` minus 20 days. */
+  creationTime?: string | Date;
+}
+
+export interface RecycleBinRuleSpec {
+  /** Default: 11 letters and digits. */
+  id?: string;
+  region?: string;
+  retentionDays: number;
+  /** Tag-level rule; absent or empty: a region-level rule. */
+  resourceTags?: RecycleBinResourceTag[];
+  /** Default `available`. */
+  status?: 'available' | 'pending';
+  /** Default `EC2_IMAGE`. */
+  resourceType?: 'EC2_IMAGE' | 'EBS_SNAPSHOT';
+  description?: string;
+  /** Default `unlocked`. */
+  lockState?: 'locked' | 'pending_unlock' | 'unlocked';
+}
+
+export interface ImageUsageSpec {
+  imageId: string;
+  accountId: string;
+  resourceType: ImageUsageResourceType;
+  usageCount: number;
+}
+
 export interface AccountBuilderOptions {
   /** Region for resources that do not name one (default `us-east-1`). */
   region?: string;
   /** Reference time for default dates (default 2026-01-01T00:00:00Z). */
   now?: Date;
   callerArn?: string;
+  /** Readiness of AMI usage reports (default 1: pending on the first poll, available on the second). */
+  usageReportPollsUntilReady?: UsageReportReadiness;
 }
 
 function iso(value: string | Date | undefined): string | undefined {
@@ -156,6 +250,15 @@ export class AccountBuilder {
       recipes: [],
       topics: [],
       buckets: [],
+      launchConfigurations: [],
+      batchComputeEnvironments: [],
+      spotFleetRequests: [],
+      emrClusters: [],
+      recycleBinRules: [],
+      imageUsage: [],
+      ...(options.usageReportPollsUntilReady !== undefined
+        ? { usageReportPollsUntilReady: options.usageReportPollsUntilReady }
+        : {}),
     };
   }
 
@@ -230,6 +333,7 @@ export class AccountBuilder {
     }
     this.account.images.push(image);
     this.lastImageId = imageId;
+    if (spec.usageReportPollsUntilReady !== undefined) this.usageReportPollsUntilReady(spec.usageReportPollsUntilReady, imageId);
     return this;
   }
 
@@ -311,6 +415,109 @@ export class AccountBuilder {
     return this;
   }
 
+  /** Adds an Auto Scaling launch configuration naming `imageId`. */
+  launchConfiguration(spec: LaunchConfigurationSpec): this {
+    const region = spec.region ?? this.region;
+    this.counter += 1;
+    const name = spec.name ?? `launch-config-${this.counter}`;
+    const rec: LaunchConfigurationRecord = {
+      name,
+      region,
+      imageId: spec.imageId,
+      instanceType: spec.instanceType ?? 't3.micro',
+      createdTime: iso(spec.createdTime) ?? new Date(this.now.getTime() - 500 * 86_400_000).toISOString(),
+      uuid: deterministicUuid(this.accountId, 'launch-configuration', region, name),
+    };
+    this.account.launchConfigurations?.push(rec);
+    return this;
+  }
+
+  /** Adds a managed AWS Batch compute environment (image ID and/or ec2Configuration overrides). */
+  batchComputeEnvironment(spec: BatchComputeEnvironmentSpec = {}): this {
+    this.counter += 1;
+    const rec: BatchComputeEnvironmentRecord = {
+      name: spec.name ?? `compute-env-${this.counter}`,
+      region: spec.region ?? this.region,
+      state: spec.state ?? 'ENABLED',
+      status: spec.status ?? 'VALID',
+      computeType: spec.computeType ?? 'EC2',
+      ...(spec.imageId !== undefined ? { imageId: spec.imageId } : {}),
+      imageIdOverrides: [...(spec.imageIdOverrides ?? [])],
+    };
+    this.account.batchComputeEnvironments?.push(rec);
+    return this;
+  }
+
+  /** Adds an EC2 Spot Fleet request with one launch specification per image. */
+  spotFleetRequest(spec: SpotFleetRequestSpec): this {
+    this.counter += 1;
+    const rec: SpotFleetRequestRecord = {
+      spotFleetRequestId: spec.id ?? `sfr-${deterministicUuid(this.accountId, 'spot-fleet', this.counter)}`,
+      region: spec.region ?? this.region,
+      state: spec.state ?? 'active',
+      createTime: iso(spec.createTime) ?? new Date(this.now.getTime() - 30 * 86_400_000).toISOString(),
+      targetCapacity: spec.targetCapacity ?? 2,
+      imageIds: [...spec.imageIds],
+    };
+    this.account.spotFleetRequests?.push(rec);
+    return this;
+  }
+
+  /** Adds an EMR cluster, with a custom AMI or none. */
+  emrCluster(spec: EmrClusterSpec = {}): this {
+    this.counter += 1;
+    const rec: EmrClusterRecord = {
+      id: spec.id ?? emrClusterId(this.accountId, this.counter),
+      name: spec.name ?? `cluster-${this.counter}`,
+      region: spec.region ?? this.region,
+      state: spec.state ?? 'WAITING',
+      ...(spec.customAmiId !== undefined ? { customAmiId: spec.customAmiId } : {}),
+      creationTime: iso(spec.creationTime) ?? new Date(this.now.getTime() - 20 * 86_400_000).toISOString(),
+    };
+    this.account.emrClusters?.push(rec);
+    return this;
+  }
+
+  /** Adds a Recycle Bin retention rule (region-level, or tag-level with `resourceTags`). */
+  recycleBinRule(spec: RecycleBinRuleSpec): this {
+    this.counter += 1;
+    const tags = (spec.resourceTags ?? []).map((t) => (t.value !== undefined ? { key: t.key, value: t.value } : { key: t.key }));
+    const rec: RecycleBinRuleRecord = {
+      identifier: spec.id ?? recycleBinRuleId(this.accountId, this.counter),
+      region: spec.region ?? this.region,
+      description: spec.description ?? (tags.length > 0 ? 'Tag-level AMI retention' : 'Region-level AMI retention'),
+      resourceType: spec.resourceType ?? 'EC2_IMAGE',
+      retentionDays: spec.retentionDays,
+      resourceTags: tags,
+      status: spec.status ?? 'available',
+      lockState: spec.lockState ?? 'unlocked',
+    };
+    this.account.recycleBinRules?.push(rec);
+    return this;
+  }
+
+  /** Records that another account uses `imageId` (what an AMI usage report will list). */
+  imageUsage(spec: ImageUsageSpec): this {
+    const rec: ImageUsageRecord = {
+      imageId: spec.imageId,
+      accountId: spec.accountId,
+      resourceType: spec.resourceType,
+      usageCount: spec.usageCount,
+    };
+    this.account.imageUsage?.push(rec);
+    return this;
+  }
+
+  /**
+   * How many DescribeImageUsageReports polls a usage report stays `pending` (0: at once;
+   * `never`; `error`): for every image, or only for `imageId`.
+   */
+  usageReportPollsUntilReady(value: UsageReportReadiness, imageId?: string): this {
+    if (imageId === undefined) this.account.usageReportPollsUntilReady = value;
+    else this.account.usageReportPollsUntilReadyByImage = { ...this.account.usageReportPollsUntilReadyByImage, [imageId]: value };
+    return this;
+  }
+
   /** Returns the account (a fresh deep copy: the builder can keep building). */
   build(): SandboxAccount {
     return structuredClone(this.account);
@@ -334,4 +541,55 @@ export function instanceArn(accountId: string, i: InstanceRecord): string {
 
 export function launchTemplateArn(accountId: string, t: LaunchTemplateRecord): string {
   return `arn:aws:ec2:${t.region}:${accountId}:launch-template/${t.launchTemplateId}`;
+}
+
+/** A UUID-shaped string derived from `parts`. */
+export function deterministicUuid(...parts: (string | number)[]): string {
+  const h = deterministicHex(32, 'uuid', ...parts);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const ALNUM_UPPER = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const ALNUM = `${ALNUM_UPPER}abcdefghijklmnopqrstuvwxyz`;
+
+function alphabetString(alphabet: string, length: number, ...parts: (string | number)[]): string {
+  const hex = deterministicHex(length * 2, ...parts);
+  let out = '';
+  for (let i = 0; i < length; i += 1) out += alphabet[parseInt(hex.slice(i * 2, i * 2 + 2), 16) % alphabet.length];
+  return out;
+}
+
+/** An EMR cluster ID: `j-` and 13 upper-case letters and digits. */
+export function emrClusterId(...parts: (string | number)[]): string {
+  return `j-${alphabetString(ALNUM_UPPER, 13, 'emr', ...parts)}`;
+}
+
+/** A Recycle Bin rule identifier: 11 letters and digits. */
+export function recycleBinRuleId(...parts: (string | number)[]): string {
+  return alphabetString(ALNUM, 11, 'rbin', ...parts);
+}
+
+/** `arn:aws:autoscaling:R:A:launchConfiguration:UUID:launchConfigurationName/NAME` */
+export function launchConfigurationArn(accountId: string, lc: LaunchConfigurationRecord): string {
+  return `arn:aws:autoscaling:${lc.region}:${accountId}:launchConfiguration:${lc.uuid}:launchConfigurationName/${lc.name}`;
+}
+
+/** `arn:aws:batch:R:A:compute-environment/NAME` */
+export function batchComputeEnvironmentArn(accountId: string, ce: BatchComputeEnvironmentRecord): string {
+  return `arn:aws:batch:${ce.region}:${accountId}:compute-environment/${ce.name}`;
+}
+
+/** `arn:aws:ec2:R:A:spot-fleet-request/sfr-..` */
+export function spotFleetRequestArn(accountId: string, r: SpotFleetRequestRecord): string {
+  return `arn:aws:ec2:${r.region}:${accountId}:spot-fleet-request/${r.spotFleetRequestId}`;
+}
+
+/** `arn:aws:elasticmapreduce:R:A:cluster/j-..` */
+export function emrClusterArn(accountId: string, c: EmrClusterRecord): string {
+  return `arn:aws:elasticmapreduce:${c.region}:${accountId}:cluster/${c.id}`;
+}
+
+/** `arn:aws:rbin:R:A:rule/IDENTIFIER` */
+export function recycleBinRuleArn(accountId: string, r: RecycleBinRuleRecord): string {
+  return `arn:aws:rbin:${r.region}:${accountId}:rule/${r.identifier}`;
 }

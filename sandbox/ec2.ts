@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto';
-import { instanceArn, launchTemplateArn, recipeArn, ssmParameterArn } from './builder';
+import { deterministicHex, instanceArn, launchTemplateArn, recipeArn, ssmParameterArn } from './builder';
 import { bool, canonicalJson, globToRegExp, itemSet, leaf, objList, str, strList } from './query';
 import { ApiError, COOLDOWN_MS, SandboxState } from './state';
-import type { ImageRecord, InstanceState, Params, SnapshotRecord, Tag, ThrottleClass } from './types';
+import type {
+  ImageRecord,
+  ImageUsageReportRecord,
+  ImageUsageResourceType,
+  InstanceState,
+  Params,
+  SnapshotRecord,
+  SpotFleetRequestRecord,
+  Tag,
+  ThrottleClass,
+} from './types';
 import { INSTANCE_STATES } from './types';
 
 export const EC2_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/';
@@ -54,6 +64,10 @@ const handlers: Record<string, Handler> = {
   DisableImageDeregistrationProtection: disableProtection,
   DeregisterImage: deregisterImage,
   DescribeSnapshots: describeSnapshots,
+  DescribeSpotFleetRequests: describeSpotFleetRequests,
+  CreateImageUsageReport: createImageUsageReport,
+  DescribeImageUsageReports: describeImageUsageReports,
+  DescribeImageUsageReportEntries: describeImageUsageReportEntries,
 };
 
 export function isEc2Action(action: string): boolean {
@@ -769,6 +783,212 @@ function describeSnapshots(ctx: Ec2Context, params: Params): string {
           leaf('encrypted', s.encrypted) +
           leaf('storageTier', 'standard') +
           tagSetXml(s.tags),
+      ),
+    ) + next
+  );
+}
+
+// ---------------------------------------------------------------- DescribeSpotFleetRequests
+
+const SPOT_FLEET_ID = /^sfr-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function spotFleetXml(ctx: Ec2Context, r: SpotFleetRequestRecord): string {
+  const activity =
+    r.state === 'active' || r.state === 'modifying'
+      ? 'fulfilled'
+      : r.state === 'submitted'
+        ? 'pending_fulfillment'
+        : r.state === 'cancelled_terminating'
+          ? 'pending_termination'
+          : r.state === 'failed'
+            ? 'error'
+            : undefined;
+  const config =
+    leaf('allocationStrategy', 'capacityOptimized') +
+    leaf('onDemandAllocationStrategy', 'lowestPrice') +
+    leaf('excessCapacityTerminationPolicy', 'default') +
+    leaf('fulfilledCapacity', r.state === 'active' ? r.targetCapacity : 0) +
+    leaf('onDemandFulfilledCapacity', 0) +
+    leaf('iamFleetRole', `arn:aws:iam::${ctx.state.accountId}:role/aws-ec2-spot-fleet-tagging-role`) +
+    itemSet(
+      'launchSpecifications',
+      r.imageIds.map((imageId) => leaf('imageId', imageId) + leaf('instanceType', 'm5.large')),
+    ) +
+    leaf('targetCapacity', r.targetCapacity) +
+    leaf('onDemandTargetCapacity', 0) +
+    leaf('terminateInstancesWithExpiration', false) +
+    leaf('type', 'maintain') +
+    leaf('replaceUnhealthyInstances', false) +
+    leaf('instanceInterruptionBehavior', 'terminate');
+  return (
+    leaf('activityStatus', activity) +
+    leaf('createTime', r.createTime) +
+    `<spotFleetRequestConfig>${config}</spotFleetRequestConfig>` +
+    leaf('spotFleetRequestId', r.spotFleetRequestId) +
+    leaf('spotFleetRequestState', r.state)
+  );
+}
+
+function describeSpotFleetRequests(ctx: Ec2Context, params: Params): string {
+  const { state, region } = ctx;
+  const ids = strList(params, 'SpotFleetRequestId');
+  const limit = maxResults(params, 1, 1000);
+  for (const id of ids) {
+    if (!SPOT_FLEET_ID.test(id)) {
+      throw new ApiError('InvalidSpotFleetRequestId.Malformed', `Invalid id: "${id}" (expecting "sfr-...")`);
+    }
+  }
+  const inRegion = state.spotFleetRequests.filter((r) => r.region === region);
+  const missing = ids.filter((id) => !inRegion.some((r) => r.spotFleetRequestId === id));
+  if (missing.length > 0) {
+    throw new ApiError('InvalidSpotFleetRequestId.NotFound', `The spot fleet request ID '${missing.join(', ')}' does not exist`);
+  }
+  const idSet = new Set(ids);
+  const result = ids.length > 0 ? inRegion.filter((r) => idSet.has(r.spotFleetRequestId)) : inRegion;
+  const [page, next] = paginate('DescribeSpotFleetRequests', params, result, limit);
+  return (
+    itemSet(
+      'spotFleetRequestConfigSet',
+      page.map((r) => spotFleetXml(ctx, r)),
+    ) + next
+  );
+}
+
+// ---------------------------------------------------------------- AMI usage reports
+
+const USAGE_RESOURCE_TYPES: readonly ImageUsageResourceType[] = ['ec2:Instance', 'ec2:LaunchTemplate'];
+const REPORT_ID = /^amiur-[0-9a-f]{17}$/;
+/** How long a usage report is kept (AWS: 30 days). */
+export const USAGE_REPORT_TTL_MS = 30 * 86_400_000;
+export const MAX_USAGE_REPORT_ACCOUNTS = 50;
+
+function createImageUsageReport(ctx: Ec2Context, params: Params): string {
+  const { state, region } = ctx;
+  const img = ownedImage(ctx, requireParam(params, 'ImageId'));
+  const typeRequests = objList(params, 'ResourceType');
+  if (typeRequests.length === 0) throw new ApiError('MissingParameter', 'The request must contain the parameter ResourceType');
+  const types: ImageUsageResourceType[] = [];
+  for (const tr of typeRequests) {
+    const t = str(tr, 'ResourceType');
+    if (!t || !(USAGE_RESOURCE_TYPES as readonly string[]).includes(t)) {
+      throw new ApiError('InvalidParameterValue', `The resource type '${t ?? ''}' is not valid. Expecting ec2:Instance or ec2:LaunchTemplate.`);
+    }
+    if (!types.includes(t as ImageUsageResourceType)) types.push(t as ImageUsageResourceType);
+  }
+  const accountIds = strList(params, 'AccountId');
+  if (accountIds.length > MAX_USAGE_REPORT_ACCOUNTS) {
+    throw new ApiError('InvalidParameterValue', `You can specify up to ${MAX_USAGE_REPORT_ACCOUNTS} account IDs.`);
+  }
+  for (const a of accountIds) {
+    if (!/^\d{12}$/.test(a)) throw new ApiError('InvalidParameterValue', `Value (${a}) for parameter AccountId is invalid.`);
+  }
+  const created = new Date(Math.floor(state.clock().getTime() / 1000) * 1000);
+  const reportId = `amiur-${deterministicHex(17, state.accountId, region, img.imageId, state.usageReports.length, created.getTime())}`;
+  const wanted = new Set(accountIds);
+  const report: ImageUsageReportRecord = {
+    reportId,
+    imageId: img.imageId,
+    region,
+    resourceTypes: types,
+    accountIds,
+    creationTime: created.toISOString(),
+    expirationTime: new Date(created.getTime() + USAGE_REPORT_TTL_MS).toISOString(),
+    polls: 0,
+    readiness: state.usageReportReadiness(img.imageId),
+    entries: state.imageUsage
+      .filter((u) => u.imageId === img.imageId && types.includes(u.resourceType) && (wanted.size === 0 || wanted.has(u.accountId)))
+      .map((u) => ({ ...u })),
+  };
+  state.usageReports.push(report);
+  return leaf('reportId', reportId);
+}
+
+/** The state a report shows at its current poll count. */
+function reportState(r: ImageUsageReportRecord): 'pending' | 'available' | 'error' {
+  if (r.readiness === 'never') return 'pending';
+  if (r.readiness === 'error') return r.polls < 1 ? 'pending' : 'error';
+  return r.polls < r.readiness ? 'pending' : 'available';
+}
+
+/** The reports of the region named by ReportId / ImageId (NotFound for an unknown report ID). */
+function selectReports(ctx: Ec2Context, params: Params): ImageUsageReportRecord[] {
+  const reportIds = strList(params, 'ReportId');
+  const imageIds = strList(params, 'ImageId');
+  for (const id of reportIds) {
+    if (!REPORT_ID.test(id)) throw new ApiError('InvalidParameterValue', `Invalid report ID: "${id}" (expecting "amiur-...")`);
+  }
+  imageIds.forEach(checkImageId);
+  const inRegion = ctx.state.usageReports.filter((r) => r.region === ctx.region);
+  const missing = reportIds.filter((id) => !inRegion.some((r) => r.reportId === id));
+  if (missing.length > 0) {
+    throw new ApiError('InvalidImageUsageReportId.NotFound', `The image usage report '${missing.join(', ')}' does not exist`);
+  }
+  const rs = new Set(reportIds);
+  const is = new Set(imageIds);
+  return inRegion.filter((r) => (rs.size === 0 || rs.has(r.reportId)) && (is.size === 0 || is.has(r.imageId)));
+}
+
+function describeImageUsageReports(ctx: Ec2Context, params: Params): string {
+  const limit = maxResults(params, 1, 1000);
+  const filters = readFilters(params);
+  const reports = selectReports(ctx, params).filter((r) =>
+    matchesFilters(r, filters, (x, n) => (n === 'state' ? [reportState(x)] : n === 'creation-time' ? [x.creationTime] : undefined)),
+  );
+  const [page, next] = paginate('DescribeImageUsageReports', params, reports, limit);
+  const items = page.map((r) => {
+    const st = reportState(r);
+    r.polls += 1;
+    return (
+      leaf('imageId', r.imageId) +
+      leaf('reportId', r.reportId) +
+      itemSet(
+        'resourceTypeSet',
+        r.resourceTypes.map((t) => leaf('resourceType', t)),
+      ) +
+      (r.accountIds.length > 0 ? itemSet('accountIdSet', r.accountIds.map((a) => escapeValue(a))) : '') +
+      leaf('state', st) +
+      leaf('stateReason', st === 'error' ? 'The report could not be created.' : undefined) +
+      leaf('creationTime', r.creationTime) +
+      leaf('expirationTime', r.expirationTime)
+    );
+  });
+  return itemSet('imageUsageReportSet', items) + next;
+}
+
+function describeImageUsageReportEntries(ctx: Ec2Context, params: Params): string {
+  const limit = maxResults(params, 1, 1000);
+  const named = strList(params, 'ReportId').length > 0;
+  const reports = selectReports(ctx, params);
+  if (named) {
+    const notReady = reports.find((r) => reportState(r) !== 'available');
+    if (notReady) {
+      throw new ApiError(
+        'IncorrectState',
+        `The image usage report ${notReady.reportId} is not available (state ${reportState(notReady)}).`,
+      );
+    }
+  }
+  const filters = readFilters(params);
+  const entries = reports
+    .filter((r) => reportState(r) === 'available')
+    .flatMap((r) => r.entries.map((e) => ({ ...e, reportId: r.reportId, reportCreationTime: r.creationTime })))
+    .filter((e) =>
+      matchesFilters(e, filters, (x, n) =>
+        n === 'account-id' ? [x.accountId] : n === 'resource-type' ? [x.resourceType] : undefined,
+      ),
+    );
+  const [page, next] = paginate('DescribeImageUsageReportEntries', params, entries, limit);
+  return (
+    itemSet(
+      'imageUsageReportEntrySet',
+      page.map(
+        (e) =>
+          leaf('resourceType', e.resourceType) +
+          leaf('reportId', e.reportId) +
+          leaf('usageCount', e.usageCount) +
+          leaf('accountId', e.accountId) +
+          leaf('imageId', e.imageId) +
+          leaf('reportCreationTime', e.reportCreationTime),
       ),
     ) + next
   );

@@ -1,6 +1,28 @@
-import { AMAZON_OWNER_ID, deterministicHex, instanceArn, launchTemplateArn, recipeArn, ssmParameterArn } from './builder';
+import {
+  AMAZON_OWNER_ID,
+  batchComputeEnvironmentArn,
+  deterministicHex,
+  deterministicUuid,
+  emrClusterArn,
+  emrClusterId,
+  instanceArn,
+  launchConfigurationArn,
+  launchTemplateArn,
+  recipeArn,
+  recycleBinRuleId,
+  spotFleetRequestArn,
+  ssmParameterArn,
+} from './builder';
 import type {
+  BatchComputeEnvironmentRecord,
   BlockDevice,
+  EmrClusterRecord,
+  EmrClusterState,
+  ImageUsageRecord,
+  LaunchConfigurationRecord,
+  RecycleBinRuleRecord,
+  SpotFleetRequestRecord,
+  SpotFleetRequestState,
   DeregistrationProtection,
   ImageRecord,
   InstanceRecord,
@@ -317,7 +339,7 @@ export function generateAccount(options: GeneratorOptions): GeneratedAccount {
   const launchTemplates: LaunchTemplateRecord[] = [];
   const ssmParameters: SsmParameterRecord[] = [];
   const recipes: RecipeRecord[] = [];
-  const referencedCount = Math.round(total * 0.1);
+  const referencedCount = Math.round(total * 0.07);
   const shuffled = [...owned];
   for (let i = shuffled.length - 1; i > 0; i -= 1) {
     const j = Math.floor(rand() * (i + 1));
@@ -372,6 +394,155 @@ export function generateAccount(options: GeneratorOptions): GeneratedAccount {
     }
   }
 
+  // Evidence DescribeImageReferences does not see: launch configurations, Batch compute
+  // environments, Spot Fleet requests, EMR clusters. Some images are used only through these;
+  // cancelled fleets and terminated clusters name other images without using them.
+  const launchConfigurations: LaunchConfigurationRecord[] = [];
+  const batchComputeEnvironments: BatchComputeEnvironmentRecord[] = [];
+  const spotFleetRequests: SpotFleetRequestRecord[] = [];
+  const emrClusters: EmrClusterRecord[] = [];
+  const recycleBinRules: RecycleBinRuleRecord[] = [];
+  const imageUsage: ImageUsageRecord[] = [];
+  const past = (minDays: number, maxDays: number): string =>
+    new Date(now - (minDays + Math.floor(rand() * (maxDays - minDays))) * DAY).toISOString();
+  const slug = (img: ImageRecord): string => img.name.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 60);
+  const amazonRoot = (region: string): ImageRecord => pick(roots.get(region) as ImageRecord[]);
+  const addLaunchConfiguration = (region: string, imageId: string, name: string): void => {
+    launchConfigurations.push({
+      name,
+      region,
+      imageId,
+      instanceType: pick(['t3.micro', 't3.large', 'm5.large', 'c6g.xlarge']),
+      createdTime: past(200, 1500),
+      uuid: deterministicUuid(options.seed, accountId, 'lc', counter++),
+    });
+  };
+  const addEmr = (region: string, name: string, state: EmrClusterState, customAmiId?: string): void => {
+    emrClusters.push({
+      id: emrClusterId(options.seed, accountId, counter++),
+      name,
+      region,
+      state,
+      ...(customAmiId !== undefined ? { customAmiId } : {}),
+      creationTime: past(1, 60),
+    });
+  };
+  const addFleet = (region: string, state: SpotFleetRequestState, imageIds: string[]): void => {
+    spotFleetRequests.push({
+      spotFleetRequestId: `sfr-${deterministicUuid(options.seed, accountId, 'sfr', counter++)}`,
+      region,
+      state,
+      createTime: past(1, 300),
+      targetCapacity: 1 + Math.floor(rand() * 10),
+      imageIds,
+    });
+  };
+  const ACTIVE_FLEET: SpotFleetRequestState[] = ['active', 'submitted', 'modifying', 'cancelled_running'];
+  const ENDED_FLEET: SpotFleetRequestState[] = ['cancelled', 'cancelled_terminating', 'failed'];
+  const LIVE_EMR: EmrClusterState[] = ['WAITING', 'RUNNING', 'STARTING', 'BOOTSTRAPPING', 'TERMINATING'];
+  const extraCount = total >= 10 ? Math.max(5, Math.round(total * 0.025)) : 0;
+  const onlyElsewhere = shuffled.slice(referencedCount, referencedCount + extraCount);
+  onlyElsewhere.forEach((img, k) => {
+    switch (k % 5) {
+      case 0:
+        addLaunchConfiguration(img.region, img.imageId, `${slug(img)}-lc`);
+        break;
+      case 1:
+        batchComputeEnvironments.push({
+          name: `${slug(img)}-ce`,
+          region: img.region,
+          state: chance(0.8) ? 'ENABLED' : 'DISABLED',
+          status: 'VALID',
+          computeType: chance(0.5) ? 'EC2' : 'SPOT',
+          imageId: img.imageId,
+          imageIdOverrides: [],
+        });
+        break;
+      case 2:
+        // the image only in an ec2Configuration override (after an Amazon image)
+        batchComputeEnvironments.push({
+          name: `${slug(img)}-gpu-ce`,
+          region: img.region,
+          state: 'ENABLED',
+          status: 'VALID',
+          computeType: 'EC2',
+          imageIdOverrides: [amazonRoot(img.region).imageId, img.imageId],
+        });
+        break;
+      case 3:
+        addFleet(img.region, ACTIVE_FLEET[Math.floor(k / 5) % ACTIVE_FLEET.length] as SpotFleetRequestState, [
+          amazonRoot(img.region).imageId,
+          img.imageId,
+        ]);
+        break;
+      default:
+        addEmr(img.region, `${slug(img)}-emr`, LIVE_EMR[Math.floor(k / 5) % LIVE_EMR.length] as EmrClusterState, img.imageId);
+    }
+  });
+  const decoyCount = total >= 10 ? Math.max(2, Math.round(total * 0.01)) : 0;
+  shuffled.slice(referencedCount + extraCount, referencedCount + extraCount + decoyCount).forEach((img, k) => {
+    if (k % 2 === 0) addFleet(img.region, ENDED_FLEET[(k / 2) % ENDED_FLEET.length] as SpotFleetRequestState, [img.imageId]);
+    else addEmr(img.region, `${slug(img)}-old-emr`, k % 4 === 1 ? 'TERMINATED' : 'TERMINATED_WITH_ERRORS', img.imageId);
+  });
+  regions.forEach((region, r) => {
+    addLaunchConfiguration(region, amazonRoot(region).imageId, `amazon-linux-asg-${region}`);
+    addEmr(region, `spark-default-ami-${region}`, 'WAITING');
+    addEmr(region, `hive-terminated-${region}`, 'TERMINATED');
+    batchComputeEnvironments.push({
+      name: `default-ce-${region}`,
+      region,
+      state: 'ENABLED',
+      status: 'VALID',
+      computeType: 'SPOT',
+      imageIdOverrides: [],
+    });
+    recycleBinRules.push({
+      identifier: recycleBinRuleId(options.seed, accountId, region, 'tag'),
+      region,
+      description: 'Keep AMIs tagged Retain=yes',
+      resourceType: 'EC2_IMAGE',
+      retentionDays: 30,
+      resourceTags: [{ key: 'Retain', value: 'yes' }],
+      status: 'available',
+      lockState: 'unlocked',
+    });
+    if (r === 0) {
+      recycleBinRules.push({
+        identifier: recycleBinRuleId(options.seed, accountId, region, 'region'),
+        region,
+        description: 'All AMIs of the region',
+        resourceType: 'EC2_IMAGE',
+        retentionDays: 7,
+        resourceTags: [],
+        status: 'available',
+        lockState: 'unlocked',
+      });
+      recycleBinRules.push({
+        identifier: recycleBinRuleId(options.seed, accountId, region, 'snapshots'),
+        region,
+        description: 'All snapshots of the region',
+        resourceType: 'EBS_SNAPSHOT',
+        retentionDays: 3,
+        resourceTags: [],
+        status: 'available',
+        lockState: 'unlocked',
+      });
+    }
+  });
+  for (const img of owned) {
+    if (chance(0.05)) img.tags.push({ key: 'Retain', value: 'yes' });
+    for (const p of img.launchPermissions) {
+      if (p.userId && chance(0.7)) {
+        imageUsage.push({
+          imageId: img.imageId,
+          accountId: p.userId,
+          resourceType: chance(0.7) ? 'ec2:Instance' : 'ec2:LaunchTemplate',
+          usageCount: 1 + Math.floor(rand() * 5),
+        });
+      }
+    }
+  }
+
   const topicArn = `arn:aws:sns:${regions[0]}:${accountId}:ami-guard-reports`;
   const bucket = `ami-guard-reports-${accountId}`;
   const account: SandboxAccount = {
@@ -385,14 +556,28 @@ export function generateAccount(options: GeneratorOptions): GeneratedAccount {
     recipes,
     topics: [{ arn: topicArn }],
     buckets: [{ name: bucket, region: regions[0] as string }],
+    launchConfigurations,
+    batchComputeEnvironments,
+    spotFleetRequests,
+    emrClusters,
+    recycleBinRules,
+    imageUsage,
   };
   return { account, truth: computeTruth(account), topicArn, bucket };
 }
 
+/** Spot Fleet request states that no longer use their images. */
+export const ENDED_SPOT_FLEET_STATES: readonly SpotFleetRequestState[] = ['cancelled', 'cancelled_terminating', 'failed'];
+/** EMR cluster states that no longer use their custom AMI. */
+export const ENDED_EMR_STATES: readonly EmrClusterState[] = ['TERMINATED', 'TERMINATED_WITH_ERRORS'];
+
 /**
  * The ground truth of an account: for every owned image, blocked when referenced (instance in
- * any state, launch template at any version, SSM parameter, recipe, in the image's region), an
- * ancestor (any generation, any region) of a referenced image, shared, or protected.
+ * any state, launch template at any version, SSM parameter, recipe, launch configuration, Batch
+ * compute environment (image ID or any ec2Configuration override), Spot Fleet request not
+ * cancelled / cancelled_terminating / failed, EMR cluster not terminated with it as custom AMI;
+ * all in the image's region), an ancestor (any generation, any region) of a referenced image,
+ * shared, or protected.
  */
 export function computeTruth(account: SandboxAccount): Record<string, GroundTruth> {
   const me = account.accountId;
@@ -413,6 +598,21 @@ export function computeTruth(account: SandboxAccount): Record<string, GroundTrut
   for (const p of account.ssmParameters) refer(p.value, p.region, 'ssm:Parameter', ssmParameterArn(me, p));
   for (const r of account.recipes) {
     refer(r.parentImage, r.region, r.kind === 'image' ? 'imagebuilder:ImageRecipe' : 'imagebuilder:ContainerRecipe', recipeArn(me, r));
+  }
+  for (const lc of account.launchConfigurations ?? []) {
+    refer(lc.imageId, lc.region, 'autoscaling:LaunchConfiguration', launchConfigurationArn(me, lc));
+  }
+  for (const ce of account.batchComputeEnvironments ?? []) {
+    const ids = new Set([...(ce.imageId !== undefined ? [ce.imageId] : []), ...ce.imageIdOverrides]);
+    for (const imageId of ids) refer(imageId, ce.region, 'batch:ComputeEnvironment', batchComputeEnvironmentArn(me, ce));
+  }
+  for (const f of account.spotFleetRequests ?? []) {
+    if (ENDED_SPOT_FLEET_STATES.includes(f.state)) continue;
+    for (const imageId of new Set(f.imageIds)) refer(imageId, f.region, 'ec2:SpotFleetRequest', spotFleetRequestArn(me, f));
+  }
+  for (const c of account.emrClusters ?? []) {
+    if (c.customAmiId === undefined || ENDED_EMR_STATES.includes(c.state)) continue;
+    refer(c.customAmiId, c.region, 'elasticmapreduce:Cluster', emrClusterArn(me, c));
   }
   const referenced = account.images.filter((i) => (why.get(i.imageId) ?? []).some((w) => w.startsWith('referenced')));
   for (const used of referenced) {

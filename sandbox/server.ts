@@ -3,6 +3,18 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccountBuilder } from './builder';
 import { EC2_NAMESPACE, handleEc2, throttleClassOf } from './ec2';
+import {
+  AUTOSCALING_NAMESPACE,
+  handleAutoScaling,
+  handleJson,
+  JSON_SERVICES,
+  jsonContentType,
+  jsonError,
+  jsonRoute,
+  jsonServiceFromTarget,
+  jsonToParams,
+} from './evidence';
+import type { JsonObject, JsonRoute, JsonService } from './evidence';
 import { decodeQuery, escapeXml } from './query';
 import { FaultInjector, Throttle, throttleConfig } from './realism';
 import {
@@ -55,6 +67,7 @@ const VERSIONS: Record<string, ServiceName> = {
   '2016-11-15': 'ec2',
   '2010-03-31': 'sns',
   '2011-06-15': 'sts',
+  '2011-01-01': 'autoscaling',
 };
 
 interface Reply {
@@ -70,6 +83,18 @@ function regionOf(req: IncomingMessage, url: URL): string {
   return m?.[1] ?? 'us-east-1';
 }
 
+/** The service of the SigV4 credential scope (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`). */
+function scopeServiceOf(req: IncomingMessage, url: URL): string | undefined {
+  const auth = req.headers.authorization ?? url.searchParams.get('X-Amz-Credential') ?? '';
+  const m = /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth) ?? /^[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(auth);
+  return m?.[1];
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -80,6 +105,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The JSON-protocol service a request targets: by credential scope, else by X-Amz-Target. */
+function jsonServiceOf(req: IncomingMessage, url: URL): JsonService | undefined {
+  const scope = scopeServiceOf(req, url);
+  if (scope && (JSON_SERVICES as readonly string[]).includes(scope)) return scope as JsonService;
+  return scope === undefined ? jsonServiceFromTarget(header(req, 'x-amz-target')) : undefined;
+}
 
 /** Starts a sandbox serving `account` (copied: the sandbox's state is its own). */
 export async function startSandbox(
@@ -119,6 +151,14 @@ export async function startSandbox(
         return xml(err.status, queryError(STS_NAMESPACE, err, requestId), err.code);
       case 's3':
         return xml(err.status, s3Error(err, s3, requestId), err.code);
+      case 'autoscaling':
+        return xml(err.status, queryError(AUTOSCALING_NAMESPACE, err, requestId), err.code);
+      case 'batch':
+      case 'elasticmapreduce':
+      case 'rbin': {
+        const doc = jsonError(service, err);
+        return { status: err.status, headers: { ...doc.headers, 'x-amzn-RequestId': requestId }, body: doc.body, errorCode: err.code };
+      }
     }
   };
 
@@ -135,6 +175,8 @@ export async function startSandbox(
     let action: string;
     let params: Params;
     let s3req = { bucket: '', key: '' };
+    let jsonBody: JsonObject = {};
+    let route: JsonRoute | undefined;
     const isQuery =
       url.pathname === '/' &&
       ((method === 'POST' && contentType.startsWith('application/x-www-form-urlencoded')) ||
@@ -160,6 +202,27 @@ export async function startSandbox(
         return reply;
       }
       service = known;
+    } else if (jsonServiceOf(req, url)) {
+      service = jsonServiceOf(req, url) as JsonService;
+      const target = header(req, 'x-amz-target');
+      if (body.length > 0) {
+        try {
+          const parsed: unknown = JSON.parse(body.toString('utf8'));
+          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) jsonBody = parsed as JsonObject;
+        } catch {
+          jsonBody = {};
+        }
+      }
+      route = jsonRoute(service, { method, path: url.pathname, ...(target !== undefined ? { target } : {}), body: jsonBody });
+      action = route?.action ?? (target?.split('.').pop() || `${method} ${url.pathname}`);
+      params = { ...jsonToParams(jsonBody), ...(route?.pathParams ?? {}) };
+      if (!route) {
+        const err = new ApiError('UnknownOperationException', `The sandbox does not implement ${action} for ${service}.`, 404);
+        const doc = jsonError(service, err);
+        const reply: Reply = { status: 404, headers: { ...doc.headers, 'x-amzn-RequestId': requestId }, body: doc.body, errorCode: err.code };
+        calls.push({ seq: mySeq, time, service, action, region, params, status: 404, errorCode: err.code });
+        return reply;
+      }
     } else {
       service = 's3';
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
@@ -220,6 +283,18 @@ export async function startSandbox(
           return record(xml(200, queryResponse(SNS_NAMESPACE, action, handleSns(state, region, action, params), requestId)));
         case 'sts':
           return record(xml(200, queryResponse(STS_NAMESPACE, action, handleSts(state, action), requestId)));
+        case 'autoscaling':
+          return record(xml(200, queryResponse(AUTOSCALING_NAMESPACE, action, handleAutoScaling(state, region, action, params), requestId)));
+        case 'batch':
+        case 'elasticmapreduce':
+        case 'rbin': {
+          const doc = handleJson(state, region, service, route as JsonRoute, jsonBody);
+          return record({
+            status: 200,
+            headers: { 'Content-Type': jsonContentType(service), 'x-amzn-RequestId': requestId },
+            body: JSON.stringify(doc),
+          });
+        }
         case 's3': {
           const r = handleS3(state, action, { method, bucket: s3req.bucket, key: s3req.key, headers: req.headers, body });
           return record({ status: r.status, headers: { ...r.headers, 'x-amz-request-id': requestId }, body: r.body });

@@ -1,5 +1,13 @@
 import type {
+  BatchComputeEnvironmentRecord,
   BucketRecord,
+  EmrClusterRecord,
+  ImageUsageRecord,
+  ImageUsageReportRecord,
+  LaunchConfigurationRecord,
+  RecycleBinRuleRecord,
+  SpotFleetRequestRecord,
+  UsageReportReadiness,
   ImageRecord,
   InstanceRecord,
   LaunchTemplateRecord,
@@ -33,7 +41,9 @@ export function defaultStatus(code: string): number {
     case 'Blocked':
     case 'AuthorizationError':
     case 'AccessDenied':
+    case 'AccessDeniedException':
       return 403;
+    case 'ResourceNotFoundException':
     case 'NotFound':
     case 'NoSuchBucket':
     case 'NoSuchKey':
@@ -62,6 +72,8 @@ export class SandboxState {
   readonly published: PublishedMessage[] = [];
   /** S3 objects by `bucket/key`. */
   readonly objects = new Map<string, StoredObject>();
+  /** AMI usage reports made by CreateImageUsageReport. */
+  readonly usageReports: ImageUsageReportRecord[] = [];
   private imageIndex = new Map<string, ImageRecord>();
   private indexedArray: ImageRecord[] | undefined;
   private indexedLength = -1;
@@ -70,7 +82,14 @@ export class SandboxState {
     readonly account: SandboxAccount,
     /** The sandbox clock (deprecation, cooldowns); tests may replace it. */
     public clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    account.launchConfigurations ??= [];
+    account.batchComputeEnvironments ??= [];
+    account.spotFleetRequests ??= [];
+    account.emrClusters ??= [];
+    account.recycleBinRules ??= [];
+    account.imageUsage ??= [];
+  }
 
   get accountId(): string {
     return this.account.accountId;
@@ -98,6 +117,29 @@ export class SandboxState {
   }
   get buckets(): BucketRecord[] {
     return this.account.buckets;
+  }
+  get launchConfigurations(): LaunchConfigurationRecord[] {
+    return (this.account.launchConfigurations ??= []);
+  }
+  get batchComputeEnvironments(): BatchComputeEnvironmentRecord[] {
+    return (this.account.batchComputeEnvironments ??= []);
+  }
+  get spotFleetRequests(): SpotFleetRequestRecord[] {
+    return (this.account.spotFleetRequests ??= []);
+  }
+  get emrClusters(): EmrClusterRecord[] {
+    return (this.account.emrClusters ??= []);
+  }
+  get recycleBinRules(): RecycleBinRuleRecord[] {
+    return (this.account.recycleBinRules ??= []);
+  }
+  get imageUsage(): ImageUsageRecord[] {
+    return (this.account.imageUsage ??= []);
+  }
+
+  /** How many polls a new usage report of this image stays pending (see `UsageReportReadiness`). */
+  usageReportReadiness(imageId: string): UsageReportReadiness {
+    return this.account.usageReportPollsUntilReadyByImage?.[imageId] ?? this.account.usageReportPollsUntilReady ?? 1;
   }
 
   /** The image with this ID (any region), or undefined. */

@@ -133,6 +133,146 @@ export interface BucketRecord {
   region: string;
 }
 
+/** An Auto Scaling launch configuration (it names one AMI). */
+export interface LaunchConfigurationRecord {
+  name: string;
+  region: string;
+  imageId: string;
+  instanceType: string;
+  /** ISO 8601. */
+  createdTime: string;
+  /** The UUID inside the ARN (`launchConfiguration:UUID:launchConfigurationName/NAME`). */
+  uuid: string;
+}
+
+export type BatchComputeEnvironmentState = 'ENABLED' | 'DISABLED';
+export type BatchComputeEnvironmentStatus = 'CREATING' | 'UPDATING' | 'DELETING' | 'DELETED' | 'VALID' | 'INVALID';
+
+/** A managed AWS Batch compute environment (EC2 or Spot). */
+export interface BatchComputeEnvironmentRecord {
+  name: string;
+  region: string;
+  state: BatchComputeEnvironmentState;
+  status: BatchComputeEnvironmentStatus;
+  /** `computeResources.type`. */
+  computeType: 'EC2' | 'SPOT';
+  /** `computeResources.imageId` (the deprecated direct image), if any. */
+  imageId?: string;
+  /** One `ec2Configuration` entry per override (image types ECS_AL2023, ECS_AL2, ... in order). */
+  imageIdOverrides: string[];
+}
+
+export type SpotFleetRequestState =
+  | 'submitted'
+  | 'active'
+  | 'cancelled'
+  | 'failed'
+  | 'cancelled_running'
+  | 'cancelled_terminating'
+  | 'modifying';
+
+export const SPOT_FLEET_REQUEST_STATES: readonly SpotFleetRequestState[] = [
+  'submitted',
+  'active',
+  'cancelled',
+  'failed',
+  'cancelled_running',
+  'cancelled_terminating',
+  'modifying',
+];
+
+/** An EC2 Spot Fleet request; each image ID is one launch specification. */
+export interface SpotFleetRequestRecord {
+  spotFleetRequestId: string;
+  region: string;
+  state: SpotFleetRequestState;
+  /** ISO 8601. */
+  createTime: string;
+  targetCapacity: number;
+  imageIds: string[];
+}
+
+export type EmrClusterState =
+  | 'STARTING'
+  | 'BOOTSTRAPPING'
+  | 'RUNNING'
+  | 'WAITING'
+  | 'TERMINATING'
+  | 'TERMINATED'
+  | 'TERMINATED_WITH_ERRORS';
+
+export const EMR_CLUSTER_STATES: readonly EmrClusterState[] = [
+  'STARTING',
+  'BOOTSTRAPPING',
+  'RUNNING',
+  'WAITING',
+  'TERMINATING',
+  'TERMINATED',
+  'TERMINATED_WITH_ERRORS',
+];
+
+export interface EmrClusterRecord {
+  /** `j-` and 13 upper-case letters and digits. */
+  id: string;
+  name: string;
+  region: string;
+  state: EmrClusterState;
+  customAmiId?: string;
+  /** ISO 8601. */
+  creationTime: string;
+}
+
+export interface RecycleBinResourceTag {
+  key: string;
+  /** Absent: any value of the key. */
+  value?: string;
+}
+
+/** A Recycle Bin retention rule; without resource tags it is a region-level rule. */
+export interface RecycleBinRuleRecord {
+  identifier: string;
+  region: string;
+  description: string;
+  resourceType: 'EC2_IMAGE' | 'EBS_SNAPSHOT';
+  retentionDays: number;
+  resourceTags: RecycleBinResourceTag[];
+  status: 'available' | 'pending';
+  lockState: 'locked' | 'pending_unlock' | 'unlocked';
+}
+
+export type ImageUsageResourceType = 'ec2:Instance' | 'ec2:LaunchTemplate';
+
+/** How another account uses one of the account's images (what an AMI usage report lists). */
+export interface ImageUsageRecord {
+  imageId: string;
+  accountId: string;
+  resourceType: ImageUsageResourceType;
+  usageCount: number;
+}
+
+/**
+ * How many DescribeImageUsageReports polls a usage report stays `pending` (0: available at
+ * once), `never` (pending forever) or `error` (turns `error` after one pending poll).
+ */
+export type UsageReportReadiness = number | 'never' | 'error';
+
+/** A usage report made by CreateImageUsageReport (lives in `SandboxState.usageReports`). */
+export interface ImageUsageReportRecord {
+  reportId: string;
+  imageId: string;
+  region: string;
+  resourceTypes: ImageUsageResourceType[];
+  /** The accounts asked about; empty: every account. */
+  accountIds: string[];
+  creationTime: string;
+  expirationTime: string;
+  /** DescribeImageUsageReports polls that returned it so far. */
+  polls: number;
+  readiness: UsageReportReadiness;
+  /** Frozen at creation from `SandboxAccount.imageUsage`. */
+  entries: ImageUsageRecord[];
+}
+
 export interface SandboxAccount {
   accountId: string;
   /** The ARN STS GetCallerIdentity answers (default `arn:aws:iam::ACCOUNT:user/sandbox`). */
@@ -145,6 +285,19 @@ export interface SandboxAccount {
   recipes: RecipeRecord[];
   topics: TopicRecord[];
   buckets: BucketRecord[];
+  /* Evidence beyond DescribeImageReferences. Optional so that older account literals still
+   * work; the sandbox treats a missing list as empty (SandboxState fills them in). */
+  launchConfigurations?: LaunchConfigurationRecord[];
+  batchComputeEnvironments?: BatchComputeEnvironmentRecord[];
+  spotFleetRequests?: SpotFleetRequestRecord[];
+  emrClusters?: EmrClusterRecord[];
+  recycleBinRules?: RecycleBinRuleRecord[];
+  /** Other accounts' use of the account's images (the source of AMI usage reports). */
+  imageUsage?: ImageUsageRecord[];
+  /** Readiness of every usage report (default 1: pending on the first poll, then available). */
+  usageReportPollsUntilReady?: UsageReportReadiness;
+  /** Per-image readiness, overriding `usageReportPollsUntilReady`. */
+  usageReportPollsUntilReadyByImage?: Record<string, UsageReportReadiness>;
 }
 
 export interface PublishedMessage {
@@ -167,7 +320,7 @@ export interface StoredObject {
   metadata: Record<string, string>;
 }
 
-export type ServiceName = 'ec2' | 'sns' | 'sts' | 's3';
+export type ServiceName = 'ec2' | 'sns' | 'sts' | 's3' | 'autoscaling' | 'batch' | 'elasticmapreduce' | 'rbin';
 
 /** A decoded request parameter tree: `Filter.1.Value.1=x` becomes `{ Filter: [{ Value: ['x'] }] }`. */
 export type ParamValue = string | ParamValue[] | { [key: string]: ParamValue };
@@ -196,7 +349,10 @@ export interface CallRecord {
  */
 export interface FaultRule {
   service?: ServiceName;
-  /** The API action (`DescribeImages`, `Publish`, `PutObject`, ...) or `*` for all. */
+  /**
+   * The API action (`DescribeImages`, `Publish`, `PutObject`, `DescribeLaunchConfigurations`,
+   * `DescribeComputeEnvironments`, `ListClusters`, `ListRules`, ...) or `*` for all.
+   */
   action: string;
   match?: ((params: Params) => boolean) | Params;
   code: string;

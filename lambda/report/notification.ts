@@ -102,6 +102,8 @@ interface Section {
 interface Sections {
   readonly errors: Section;
   readonly images: readonly Section[];
+  /** the safe images with their Recycle Bin status: the email lists them, the chat message only counts them */
+  readonly safe: Section;
 }
 
 function collectSections(report: Report): Sections {
@@ -136,6 +138,11 @@ function collectSections(report: Report): Sections {
       { title: 'Deregistered', lines: withAction('deregister', 'done').map(deregisteredLine) },
       { title: 'Protected', lines: withAction('enable-deregistration-protection', 'done').map(imageLabel) },
     ],
+    safe: {
+      title: 'Safe',
+      note: 'nothing found that needs them; whether a deregistration could be undone through Recycle Bin',
+      lines: report.images.filter((image) => image.verdict === 'safe').map(safeLine),
+    },
   };
 }
 
@@ -171,8 +178,10 @@ function buildEmail(report: Report, location: ReportLocation | undefined, sectio
     `  unverified    ${summary.unverified}`,
     `  protected     ${summary.protected}`,
     `  deregistered  ${summary.deregistered}  (${formatGiB(summary.reclaimedSnapshotGiB)} of snapshots deleted)`,
+    '',
+    `Estimated monthly saving: ${savingText(report)}`,
   );
-  for (const section of [sections.errors, ...sections.images]) {
+  for (const section of [sections.errors, ...sections.images, sections.safe]) {
     if (section.lines.length === 0) continue;
     lines.push('', `${section.title} (${section.lines.length})${section.note ? `: ${section.note}` : ''}`);
     lines.push(...section.lines.slice(0, limit).map((line) => `  - ${line}`));
@@ -195,6 +204,7 @@ function buildChatbot(
     `*${summary.blocked} blocked*, *${summary.unverified} unverified*, ${summary.safe} safe of ${summary.candidates} candidates ` +
       `(${summary.imagesScanned} images scanned in ${describeRegions(report.regions)}).`,
     `Protected: ${summary.protected}. Deregistered: ${summary.deregistered}. Reclaimable: ${formatGiB(summary.reclaimableSnapshotGiB)}.`,
+    `Estimated monthly saving: ${escapeMarkdown(savingText(report))}.`,
   ];
   if (runFailed(report)) description.push(`:warning: *This run failed*: ${failureCounts(report)}.`);
   for (const section of [sections.errors, ...sections.images]) {
@@ -227,6 +237,31 @@ function buildChatbot(
       additionalContext: { runId: report.runId, mode: report.mode, trigger: report.trigger },
     },
   };
+}
+
+/** The saving estimate, labelled as one: snapshot storage of the safe images at the configured price. */
+function savingText(report: Report): string {
+  const { summary } = report;
+  return (
+    `about $${summary.estimatedMonthlySavingUsd.toFixed(2)} a month (an estimate: ${formatGiB(summary.reclaimableSnapshotGiB)} ` +
+    `of snapshots of the safe images at $${summary.snapshotPricePerGiBMonth} per GiB-month; ` +
+    'shared, incremental or archived snapshots make the actual saving differ)'
+  );
+}
+
+function safeLine(image: ImageEntry): string {
+  const gib = image.snapshots.reduce((total, snapshot) => total + snapshot.sizeGiB, 0);
+  return truncate(`${imageLabel(image)}: ${formatGiB(gib)} of snapshots; ${recycleBinLine(image)}`, MAX_LINE_CHARS);
+}
+
+function recycleBinLine(image: ImageEntry): string {
+  const bin = image.recycleBin;
+  if (bin.recoverable === true) {
+    const rules = bin.ruleIds && bin.ruleIds.length > 0 ? ` (rule ${bin.ruleIds.join(', ')})` : '';
+    return `recoverable through Recycle Bin for ${bin.retentionDays ?? '?'} days${rules}`;
+  }
+  if (bin.recoverable === false) return 'NOT recoverable through Recycle Bin (no retention rule covers it)';
+  return `Recycle Bin recovery unknown${bin.message ? `: ${truncate(bin.message, 160)}` : ''}`;
 }
 
 function failureCounts(report: Report): string {

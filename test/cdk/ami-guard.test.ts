@@ -23,6 +23,15 @@ const REFERENCE_READ_ACTIONS = [
   'imagebuilder:ListContainerRecipes',
   'imagebuilder:GetContainerRecipe',
 ];
+const OTHER_SOURCE_ACTIONS = [
+  'autoscaling:DescribeLaunchConfigurations',
+  'batch:DescribeComputeEnvironments',
+  'ec2:DescribeSpotFleetRequests',
+  'elasticmapreduce:ListClusters',
+  'rbin:ListRules',
+];
+const SCOPED_SOURCE_ACTIONS = ['elasticmapreduce:DescribeCluster', 'rbin:GetRule'];
+const USAGE_REPORT_ACTIONS = ['ec2:CreateImageUsageReport', 'ec2:DescribeImageUsageReports', 'ec2:DescribeImageUsageReportEntries'];
 const MUTATING_ACTIONS = [
   'ec2:CreateTags',
   'ec2:DeleteTags',
@@ -79,6 +88,9 @@ describe('AmiGuard resources (default settings)', () => {
           AMI_GUARD_EXCLUDE_TAG: 'ami-guard:keep',
           AMI_GUARD_GRACE_DAYS: '14',
           AMI_GUARD_MAX_DEREGISTER: '50',
+          AMI_GUARD_USAGE_REPORT: 'false',
+          AMI_GUARD_REQUIRE_RECYCLE_BIN: 'false',
+          AMI_GUARD_SNAPSHOT_PRICE_PER_GIB_MONTH: '0.05',
           REPORT_BUCKET: { Ref: Match.stringLikeRegexp('^AmiGuardReportBucket') },
           TOPIC_ARN: { Ref: Match.stringLikeRegexp('^AmiGuardTopic') },
           POWERTOOLS_SERVICE_NAME: 'ami-guard',
@@ -195,6 +207,101 @@ describe('AmiGuard resources (default settings)', () => {
       Resource: { 'Fn::GetAtt': [expect.stringMatching(/^AmiGuardTopicKey/), 'Arn'] },
     });
     expect(statement(template, 'WriteLogs')).toMatchObject({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] });
+  });
+
+  it('reads the sources beyond DescribeImageReferences and Recycle Bin rules, the per-resource reads only in this account\'s regions', () => {
+    expect(statement(template, 'ReadOtherImageUsers')).toEqual({
+      Sid: 'ReadOtherImageUsers',
+      Effect: 'Allow',
+      Action: OTHER_SOURCE_ACTIONS,
+      Resource: '*',
+    });
+    const scoped = statement(template, 'ReadClustersAndRetentionRules');
+    expect(scoped.Action).toEqual(SCOPED_SOURCE_ACTIONS);
+    const arn = (service: string, resource: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:us-east-1:`, { Ref: 'AWS::AccountId' }, `:${resource}`]],
+    });
+    expect(scoped.Resource).toEqual([arn('elasticmapreduce', 'cluster/*'), arn('rbin', 'rule/*')]);
+    expect(scoped.Condition).toBeUndefined();
+  });
+
+  it('has no usage-report actions unless usageReport is on', () => {
+    for (const action of USAGE_REPORT_ACTIONS) expect(actionsOf(template)).not.toContain(action);
+    expect(roleStatements(template).find((entry) => entry.Sid === 'ReportImageUsage')).toBeUndefined();
+  });
+
+  it('grants exactly the listed actions and nothing else', () => {
+    const granted = new Set(actionsOf(template));
+    const expected = new Set([
+      ...READ_ACTIONS,
+      ...REFERENCE_READ_ACTIONS,
+      ...OTHER_SOURCE_ACTIONS,
+      ...SCOPED_SOURCE_ACTIONS,
+      's3:PutObject',
+      'sns:Publish',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      // the failure destination (SqsDestination grants it)
+      'sqs:SendMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ]);
+    expect([...granted].sort()).toEqual([...expected].sort());
+  });
+});
+
+describe('evidence options', () => {
+  it('usageReport adds exactly the three usage-report actions, in every mode', () => {
+    for (const mode of ['report', 'cleanup'] as const) {
+      const { template } = synthesizeMode(mode, { usageReport: 'true' });
+      expect(statement(template, 'ReportImageUsage')).toEqual({
+        Sid: 'ReportImageUsage',
+        Effect: 'Allow',
+        Action: USAGE_REPORT_ACTIONS,
+        Resource: '*',
+      });
+      const without = new Set(actionsOf(synthesizeMode(mode).template));
+      expect(actionsOf(template).filter((action) => !without.has(action)).sort()).toEqual([...USAGE_REPORT_ACTIONS].sort());
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ AMI_GUARD_USAGE_REPORT: 'true' }) },
+      });
+    }
+  });
+
+  it('requireRecycleBin and snapshotPricePerGiBMonth reach the function and change no permission', () => {
+    const { template } = synthesizeMode('cleanup', { requireRecycleBin: 'true', snapshotPricePerGiBMonth: '0.0125' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ AMI_GUARD_REQUIRE_RECYCLE_BIN: 'true', AMI_GUARD_SNAPSHOT_PRICE_PER_GIB_MONTH: '0.0125' }),
+      },
+    });
+    expect(actionsOf(template).sort()).toEqual(actionsOf(synthesizeMode('cleanup').template).sort());
+  });
+
+  it('scopes DescribeCluster and GetRule to every configured region', () => {
+    const { template } = synthesizeMode('report', { regions: 'us-east-1,eu-west-1' });
+    const resources = JSON.stringify(statement(template, 'ReadClustersAndRetentionRules').Resource);
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      expect(resources).toContain(`:elasticmapreduce:${region}:`);
+      expect(resources).toContain(`:rbin:${region}:`);
+    }
+  });
+
+  it.each([
+    [{ usageReport: 'yes' }, 'invalid setting usageReport: "yes" is not true or false'],
+    [{ requireRecycleBin: 'on' }, 'invalid setting requireRecycleBin: "on" is not true or false'],
+    [{ snapshotPricePerGiBMonth: '-1' }, 'invalid setting snapshotPricePerGiBMonth: "-1" is not a number >= 0'],
+  ])('fails synth on %j naming the key', (context, message) => {
+    expect(() => synthesize(context)).toThrow(message);
+  });
+
+  it('the construct takes them as typed props', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Typed');
+    const guard = new AmiGuard(stack, 'Guard', { usageReport: true, requireRecycleBin: true, snapshotPricePerGiBMonth: 0.02 });
+    expect(guard.settings).toMatchObject({ usageReport: true, requireRecycleBin: true, snapshotPricePerGiBMonth: 0.02 });
+    expect(actionsOf(Template.fromStack(stack))).toEqual(expect.arrayContaining(USAGE_REPORT_ACTIONS));
   });
 });
 
@@ -329,7 +436,19 @@ describe('the construct', () => {
 
 describe('cdk-nag AwsSolutions', () => {
   it.each<Mode>(['report', 'protect', 'cleanup'])('%s mode passes, every finding acknowledged with a reason', (mode) => {
-    const { app } = synthesizeMode(mode, { notifyEmails: 'ops@example.com', slackWorkspaceId: 'T01ABCDEFGH', slackChannelId: 'C01ABCDEFGH' });
+    const { app } = synthesizeMode(mode, {
+      notifyEmails: 'ops@example.com',
+      slackWorkspaceId: 'T01ABCDEFGH',
+      slackChannelId: 'C01ABCDEFGH',
+      regions: 'us-east-1,eu-west-1',
+    });
+    const report = new AwsSolutionsChecks().validateScope(app);
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it.each<Mode>(['report', 'cleanup'])('%s mode with usageReport and requireRecycleBin passes too', (mode) => {
+    const { app } = synthesizeMode(mode, { usageReport: 'true', requireRecycleBin: 'true' });
     const report = new AwsSolutionsChecks().validateScope(app);
     expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
     expect(report.success).toBe(true);
@@ -337,7 +456,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('passes for an environment-agnostic stack too', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    new AmiGuard(new Stack(app, 'Agnostic'), 'Guard', { mode: 'cleanup' });
+    new AmiGuard(new Stack(app, 'Agnostic'), 'Guard', { mode: 'cleanup', usageReport: true });
     expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
   });
 });

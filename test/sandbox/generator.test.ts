@@ -6,8 +6,12 @@ import {
   paginateDescribeImageReferences,
   paginateDescribeImages,
 } from '@aws-sdk/client-ec2';
-import { generateAccount, INSTANCE_STATES, startSandbox } from '../../sandbox';
-import { ec2 } from './helpers';
+import { AutoScalingClient, paginateDescribeLaunchConfigurations } from '@aws-sdk/client-auto-scaling';
+import { BatchClient, paginateDescribeComputeEnvironments } from '@aws-sdk/client-batch';
+import { paginateDescribeSpotFleetRequests } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, EMRClient, paginateListClusters } from '@aws-sdk/client-emr';
+import { AccountBuilder, computeTruth, generateAccount, INSTANCE_STATES, launchConfigurationArn, startSandbox } from '../../sandbox';
+import { ec2, must } from './helpers';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -59,6 +63,70 @@ describe('generateAccount', () => {
     const reasons = Object.values(truth).flatMap((t) => t.why.map((w) => w.split(' ')[0]));
     expect(new Set(reasons)).toEqual(new Set(['referenced', 'ancestor-of-in-use', 'shared', 'deregistration-protected']));
     expect(Object.values(truth).every((t) => (t.expected === 'safe') === (t.why.length === 0))).toBe(true);
+  });
+
+  it('uses launch configurations, Batch, Spot Fleet and EMR as evidence, some images only through them', () => {
+    const { account, truth } = generateAccount({ seed: 5, images: 2000, regions: ['us-east-1', 'eu-west-1'] });
+    const types = (imageId: string): string[] =>
+      (truth[imageId]?.why ?? []).filter((w) => w.startsWith('referenced ')).map((w) => w.split(' ')[1] as string);
+    const onlyBy = (type: string): string[] =>
+      Object.keys(truth).filter((i) => {
+        const t = types(i);
+        return t.length > 0 && t.every((x) => x === type);
+      });
+    for (const type of ['autoscaling:LaunchConfiguration', 'batch:ComputeEnvironment', 'ec2:SpotFleetRequest', 'elasticmapreduce:Cluster']) {
+      const only = onlyBy(type);
+      expect({ type, n: only.length > 0 }).toEqual({ type, n: true });
+      for (const imageId of only) expect(truth[imageId]?.expected).toBe('blocked');
+    }
+    const lcs = account.launchConfigurations ?? [];
+    const lc = lcs.find((x) => truth[x.imageId]);
+    expect(truth[lc?.imageId ?? '']?.why).toContain(`referenced autoscaling:LaunchConfiguration ${launchConfigurationArn(account.accountId, must(lc))}`);
+    // a Batch image only in an ec2Configuration override
+    const ces = account.batchComputeEnvironments ?? [];
+    expect(ces.some((ce) => ce.imageId === undefined && ce.imageIdOverrides.some((i) => types(i).includes('batch:ComputeEnvironment')))).toBe(true);
+    // ended fleets and clusters are in the account but do not count
+    const fleets = account.spotFleetRequests ?? [];
+    const clusters = account.emrClusters ?? [];
+    expect(fleets.some((f) => f.state === 'active')).toBe(true);
+    expect(fleets.some((f) => f.state === 'cancelled')).toBe(true);
+    for (const f of fleets.filter((x) => ['cancelled', 'cancelled_terminating', 'failed'].includes(x.state))) {
+      for (const i of f.imageIds) expect(types(i)).not.toContain('ec2:SpotFleetRequest');
+    }
+    expect(clusters.some((c) => c.state === 'TERMINATED' && c.customAmiId)).toBe(true);
+    expect(clusters.some((c) => !c.customAmiId)).toBe(true);
+    for (const c of clusters.filter((x) => x.state.startsWith('TERMINATED') && x.customAmiId)) {
+      expect(types(c.customAmiId as string)).not.toContain('elasticmapreduce:Cluster');
+    }
+    // their ancestors are blocked too
+    const used = onlyBy('elasticmapreduce:Cluster')[0] as string;
+    const src = account.images.find((i) => i.imageId === used)?.sourceImageId as string;
+    if (truth[src]) expect(truth[src]?.why).toContain(`ancestor-of-in-use ${used} ${truth[used]?.region}`);
+    const rules = account.recycleBinRules ?? [];
+    expect(rules.some((r) => r.resourceTags.length === 0 && r.resourceType === 'EC2_IMAGE')).toBe(true);
+    expect(rules.some((r) => r.resourceTags.length > 0)).toBe(true);
+    expect((account.imageUsage ?? []).length).toBeGreaterThan(0);
+  });
+
+  it('blocks an image used only by a launch configuration, and its ancestors', () => {
+    const account = new AccountBuilder('111122223333')
+      .image({ id: 'ami-0000000000000000a' })
+      .image({ id: 'ami-0000000000000000b', sourceImageId: 'ami-0000000000000000a' })
+      .launchConfiguration({ name: 'legacy', imageId: 'ami-0000000000000000b' })
+      .image({ id: 'ami-0000000000000000c' })
+      .launchConfiguration({ name: 'other-region', region: 'eu-west-1', imageId: 'ami-0000000000000000c' })
+      .spotFleetRequest({ state: 'cancelled', imageIds: ['ami-0000000000000000c'] })
+      .emrCluster({ state: 'TERMINATED', customAmiId: 'ami-0000000000000000c' })
+      .build();
+    const truth = computeTruth(account);
+    const lc = account.launchConfigurations?.[0];
+    expect(truth['ami-0000000000000000b']).toEqual({
+      region: 'us-east-1',
+      expected: 'blocked',
+      why: [`referenced autoscaling:LaunchConfiguration ${launchConfigurationArn('111122223333', must(lc))}`],
+    });
+    expect(truth['ami-0000000000000000a']?.why).toEqual(['ancestor-of-in-use ami-0000000000000000b us-east-1']);
+    expect(truth['ami-0000000000000000c']?.expected).toBe('safe');
   });
 
   it('scales to 20000 images in a few seconds', () => {
@@ -121,6 +189,47 @@ describe('generateAccount', () => {
           if ((perms.LaunchPermissions ?? []).length > 0) block(img.ImageId ?? '', 'shared');
         }
         c.destroy();
+      }
+      // evidence beyond DescribeImageReferences
+      for (const region of regions) {
+        const cfg = { endpoint: sb.url, region, credentials: { accessKeyId: 't', secretAccessKey: 't' }, maxAttempts: 1 };
+        const named = new Set<string>();
+        const as = new AutoScalingClient(cfg);
+        for await (const p of paginateDescribeLaunchConfigurations({ client: as }, {})) {
+          for (const lc of p.LaunchConfigurations ?? []) named.add(lc.ImageId ?? '');
+        }
+        as.destroy();
+        const batch = new BatchClient(cfg);
+        for await (const p of paginateDescribeComputeEnvironments({ client: batch }, {})) {
+          for (const ce of p.computeEnvironments ?? []) {
+            if (ce.computeResources?.imageId) named.add(ce.computeResources.imageId);
+            for (const e of ce.computeResources?.ec2Configuration ?? []) if (e.imageIdOverride) named.add(e.imageIdOverride);
+          }
+        }
+        batch.destroy();
+        const c = ec2(sb, { region });
+        for await (const p of paginateDescribeSpotFleetRequests({ client: c, pageSize: 100 }, {})) {
+          for (const f of p.SpotFleetRequestConfigs ?? []) {
+            if (['cancelled', 'cancelled_terminating', 'failed'].includes(f.SpotFleetRequestState ?? '')) continue;
+            for (const s of f.SpotFleetRequestConfig?.LaunchSpecifications ?? []) named.add(s.ImageId ?? '');
+          }
+        }
+        c.destroy();
+        const emr = new EMRClient(cfg);
+        for await (const p of paginateListClusters({ client: emr }, { ClusterStates: ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'] })) {
+          for (const cl of p.Clusters ?? []) {
+            const d = await emr.send(new DescribeClusterCommand({ ClusterId: cl.Id }));
+            if (d.Cluster?.CustomAmiId) named.add(d.Cluster.CustomAmiId);
+          }
+        }
+        emr.destroy();
+        for (const imageId of named) {
+          const img = inventory.get(imageId);
+          if (img && img.region === region) {
+            block(imageId, 'referenced');
+            used.push(img);
+          }
+        }
       }
       // ancestors: follow SourceImageId through the inventory; GetImageAncestry where it leaves it
       for (const u of used) {

@@ -48,3 +48,9 @@ export async function sdkError(fn: () => Promise<unknown>): Promise<{ name: stri
 export function id(prefix: string, n: number): string {
   return `${prefix}-${n.toString(16).padStart(17, '0')}`;
 }
+
+/** The value, which a test expects to be there (throws otherwise). */
+export function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('expected a value');
+  return value;
+}

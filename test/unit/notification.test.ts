@@ -173,6 +173,11 @@ describe('buildNotification', () => {
     expect(email).toContain('deregister failed: UnauthorizedOperation');
     expect(email).toContain(`Full report: ${location.consoleUrl}`);
     expect(email).not.toContain('left out');
+    expect(email).toContain('Estimated monthly saving: about $3.00 a month (an estimate: 60 GiB of snapshots of the safe images at $0.05 per GiB-month');
+    expect(email).toContain('Safe (2): nothing found that needs them');
+    expect(email).toContain(`ami-${hex(5, 17)} (web-server-al2023-2025.05.5-x86_64 ünïcödé) eu-west-1: 30 GiB of snapshots; NOT recoverable through Recycle Bin`);
+    expect(chatbot.content.description).toContain('Estimated monthly saving: about $3.00 a month (an estimate');
+    expect(chatbot.content.description).not.toContain('Safe (');
     expect(chatbot.content.description).toContain('*8 blocked*');
     expect(chatbot.content.nextSteps[0]).toContain(location.consoleUrl);
     expect(chatbot.metadata.relatedResources).toEqual([location.s3Uri]);
@@ -204,6 +209,24 @@ describe('buildNotification', () => {
     expectChatbotShape(chatbot);
     expect(message.email).toContain('blocked       2000');
     expect(message.email).toContain('left out here');
+  });
+
+  it('says for each safe image in the email whether Recycle Bin could restore it', () => {
+    const base = report(1, { mode: 'report' });
+    const safe = (index: number, recycleBin: ImageEntry['recycleBin']): ImageEntry => ({ ...base.images[0], imageId: `ami-${hex(index, 17)}`, reasons: [], verdict: 'safe', recycleBin });
+    const withBins = report(0, {
+      mode: 'report',
+      images: [
+        safe(1, { recoverable: true, retentionDays: 14, ruleIds: ['abcdEFGH123'] }),
+        safe(2, { recoverable: false }),
+        safe(3, { recoverable: 'unknown', message: 'ListRules: AccessDeniedException' }),
+      ],
+    });
+    const email = parse(buildNotification(withBins, location)).message.email as string;
+    expect(email).toContain(`ami-${hex(1, 17)}`);
+    expect(email).toMatch(new RegExp(`ami-${hex(1, 17)} .*recoverable through Recycle Bin for 14 days \\(rule abcdEFGH123\\)`));
+    expect(email).toMatch(new RegExp(`ami-${hex(2, 17)} .*NOT recoverable through Recycle Bin`));
+    expect(email).toMatch(new RegExp(`ami-${hex(3, 17)} .*Recycle Bin recovery unknown: ListRules: AccessDeniedException`));
   });
 
   it('reports errors and a missing stored report without failing', () => {

@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY } from '../../lambda/contract';
+import { DEFAULT_POLICY, DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH } from '../../lambda/contract';
 import {
   DEFAULT_SCHEDULE,
   parseSettings,
@@ -21,6 +21,9 @@ describe('parseSettings', () => {
       excludeTag: 'ami-guard:keep',
       graceDays: 14,
       maxDeregister: 50,
+      usageReport: false,
+      requireRecycleBin: false,
+      snapshotPricePerGiBMonth: DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,
       reportRetentionDays: 365,
       logRetentionDays: 90,
     });
@@ -38,7 +41,26 @@ describe('parseSettings', () => {
     expect(settings.familyTag).toBeUndefined();
   });
 
+  it('parses the evidence options: booleans from "true"/"false", the snapshot price as a decimal', () => {
+    expect(parseSettings({ usageReport: 'true', requireRecycleBin: 'false', snapshotPricePerGiBMonth: '0.0125' })).toMatchObject({
+      usageReport: true,
+      requireRecycleBin: false,
+      snapshotPricePerGiBMonth: 0.0125,
+    });
+    expect(parseSettings({ usageReport: false, requireRecycleBin: true, snapshotPricePerGiBMonth: 0 })).toMatchObject({
+      usageReport: false,
+      requireRecycleBin: true,
+      snapshotPricePerGiBMonth: 0,
+    });
+    expect(parseSettings({ snapshotPricePerGiBMonth: '.05' }).snapshotPricePerGiBMonth).toBe(0.05);
+  });
+
   it.each([
+    [{ usageReport: 'yes' }, 'invalid setting usageReport: "yes" is not true or false'],
+    [{ requireRecycleBin: 1 }, 'invalid setting requireRecycleBin: 1 is not true or false'],
+    [{ requireRecycleBin: 'TRUE' }, 'invalid setting requireRecycleBin: "TRUE" is not true or false'],
+    [{ snapshotPricePerGiBMonth: '-0.01' }, 'invalid setting snapshotPricePerGiBMonth: "-0.01" is not a number >= 0'],
+    [{ snapshotPricePerGiBMonth: 'cheap' }, 'invalid setting snapshotPricePerGiBMonth: "cheap" is not a number >= 0'],
     [{ minAgeDays: 'abc' }, 'invalid setting minAgeDays: "abc" is not a whole number >= 0'],
     [{ unusedDays: 1.5 }, 'invalid setting unusedDays: 1.5 is not a whole number >= 0'],
     [{ maxDeregister: '-3' }, 'invalid setting maxDeregister: "-3" is not a whole number >= 0'],
@@ -67,16 +89,37 @@ describe('parseSettings', () => {
 
 describe('environment round trip', () => {
   it('carries the runtime settings to the function and back, through the same schema', () => {
-    const settings = parseSettings({ mode: 'cleanup', regions: 'us-east-1,eu-west-1', familyTag: 'Family', graceDays: 30 });
+    const settings = parseSettings({
+      mode: 'cleanup',
+      regions: 'us-east-1,eu-west-1',
+      familyTag: 'Family',
+      graceDays: 30,
+      usageReport: true,
+      requireRecycleBin: true,
+      snapshotPricePerGiBMonth: 0.0125,
+    });
     const environment = settingsToEnvironment(settings);
     expect(Object.keys(environment).sort()).toEqual(Object.values(RUNTIME_SETTINGS).sort());
     expect(environment.AMI_GUARD_REGIONS).toBe('us-east-1,eu-west-1');
+    expect(environment).toMatchObject({
+      AMI_GUARD_USAGE_REPORT: 'true',
+      AMI_GUARD_REQUIRE_RECYCLE_BIN: 'true',
+      AMI_GUARD_SNAPSHOT_PRICE_PER_GIB_MONTH: '0.0125',
+    });
     expect(settingsFromEnvironment(environment)).toMatchObject({
       mode: 'cleanup',
       regions: ['us-east-1', 'eu-west-1'],
       familyTag: 'Family',
       graceDays: 30,
       minAgeDays: 30,
+      usageReport: true,
+      requireRecycleBin: true,
+      snapshotPricePerGiBMonth: 0.0125,
+    });
+    expect(settingsToEnvironment(parseSettings({}))).toMatchObject({
+      AMI_GUARD_USAGE_REPORT: 'false',
+      AMI_GUARD_REQUIRE_RECYCLE_BIN: 'false',
+      AMI_GUARD_SNAPSHOT_PRICE_PER_GIB_MONTH: '0.05',
     });
   });
 

@@ -65,6 +65,26 @@ export interface RunConfig {
   readonly requireRecycleBin?: boolean;
   /** USD per GiB-month for the saving estimate (default DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH) */
   readonly snapshotPricePerGiBMonth?: number;
+  /** organization mode: every member account, through a role in each */
+  readonly org?: OrgSettings;
+}
+
+export const DEFAULT_ORG_ROLE_NAME = 'ami-guard-member';
+
+export interface OrgSettings {
+  /** the member role ami-guard assumes in each account */
+  readonly roleName: string;
+  /** only these accounts (default: every active account of the organization) */
+  readonly accounts?: readonly string[];
+}
+
+/** One account's use of a shared image, as a usage report or organization mode found it. */
+export interface ShareUser {
+  readonly accountId: string;
+  readonly resourceType: string;
+  readonly usageCount: number;
+  /** organization mode names the resource itself */
+  readonly arn?: string;
 }
 
 /** What an AMI usage report said about a shared image (`--usage-report`). */
@@ -72,7 +92,7 @@ export interface ShareUsage {
   /** `ready`: the accounts below use it; `not-ready`: the report did not finish in time; `failed`: it could not be made */
   readonly status: 'ready' | 'not-ready' | 'failed';
   readonly reportId?: string;
-  readonly users?: readonly { readonly accountId: string; readonly resourceType: string; readonly usageCount: number }[];
+  readonly users?: readonly ShareUser[];
   readonly message?: string;
 }
 
@@ -109,6 +129,7 @@ export type CheckName =
   | 'deregistration-protection'
   | 'recheck'
   | 'recycle-bin'
+  | 'cross-account'
   | ExtraSource;
 
 export interface LineageEntry {
@@ -148,6 +169,8 @@ export interface ActionEntry {
 }
 
 export interface ImageEntry {
+  /** organization mode: the account that owns the image */
+  readonly accountId?: string;
   readonly imageId: string;
   readonly region: string;
   readonly name: string;

@@ -1,12 +1,21 @@
 // The one pipeline every adapter calls: inventory -> candidates -> evidence -> verdicts -> plan -> act -> report.
+// Organization mode (run-org.ts) runs the same phases per account, with evidence from the others.
 
 import { randomUUID } from 'node:crypto';
 import { carryOut, type Outcome } from './act';
 import type { AwsGateway } from './aws/gateway';
-import { DEFAULT_USAGE_REPORT_WAIT_SECONDS, type ImageEntry, type Reason, type RecycleBinStatus, type Report, type RunConfig, type RunError } from './contract';
+import {
+  DEFAULT_USAGE_REPORT_WAIT_SECONDS,
+  type ImageEntry,
+  type Reason,
+  type RecycleBinStatus,
+  type Report,
+  type RunConfig,
+  type RunError,
+} from './contract';
 import { gatherEvidence, gatherInventory, type GatherContext } from './gather';
-import { indexLineage } from './engine/lineage';
-import { keyOf, type ImageRecord, type Inventory } from './engine/model';
+import { indexLineage, type LineageIndex } from './engine/lineage';
+import { keyOf, type Evidence, type ImageRecord, type Inventory } from './engine/model';
 import { planActions } from './engine/plan';
 import { selectCandidates } from './engine/policy';
 import { protectionOf } from './engine/protection';
@@ -22,31 +31,73 @@ export interface RunDeps {
   readonly remainingMs?: () => number;
 }
 
-export async function run(config: RunConfig, deps: RunDeps): Promise<Report> {
-  const startedAt = deps.now();
-  const runId = randomUUID();
+/** What one run shares across its phases (and, in organization mode, across accounts). */
+export interface RunContext {
+  readonly config: RunConfig;
+  readonly startedAt: Date;
+  readonly errors: RunError[];
+  readonly progress: (message: string) => void;
+  readonly shouldStop: () => boolean;
+}
+
+export function runContext(config: RunConfig, deps: Omit<RunDeps, 'gateway'>): RunContext {
   const errors: RunError[] = [];
   let stopped = false;
-  const shouldStop = (): boolean => {
-    if (!stopped && deps.remainingMs !== undefined && deps.remainingMs() <= 0) {
-      stopped = true;
-      errors.push({ check: 'run', message: 'the run reached its time limit: checks not started are reported as not checked' });
-    }
-    return stopped;
+  return {
+    config,
+    startedAt: deps.now(),
+    errors,
+    progress: deps.progress ?? (() => undefined),
+    shouldStop: () => {
+      if (!stopped && deps.remainingMs !== undefined && deps.remainingMs() <= 0) {
+        stopped = true;
+        errors.push({ check: 'run', message: 'the run reached its time limit: checks not started are reported as not checked' });
+      }
+      return stopped;
+    },
   };
-  const context: GatherContext = { gateway: deps.gateway, progress: deps.progress ?? (() => undefined), shouldStop };
+}
 
-  const inventory = await gatherInventory(config.regions, context);
-  for (const [region, message] of inventory.failedRegions) errors.push({ check: 'inventory', region, message });
+/** One account's inventory, candidates and evidence. */
+export interface Gathered {
+  readonly inventory: Inventory;
+  readonly index: LineageIndex;
+  readonly candidates: readonly ImageRecord[];
+  /** IDs given to `check` that the account does not own in the configured regions */
+  readonly missing: readonly string[];
+  readonly evidence: Evidence;
+}
+
+export async function run(config: RunConfig, deps: RunDeps): Promise<Report> {
+  const context = runContext(config, deps);
+  const gathered = await gather(context, deps.gateway);
+  const images = await conclude(context, deps.gateway, gathered);
+  return finish(context, gathered.inventory.images.length, images, deps.now());
+}
+
+export async function gather(context: RunContext, gateway: AwsGateway, label = ''): Promise<Gathered> {
+  const { config } = context;
+  const gatherContext: GatherContext = {
+    gateway,
+    progress: (message) => context.progress(`${label}${message}`),
+    shouldStop: context.shouldStop,
+  };
+  const inventory = await gatherInventory(config.regions, gatherContext);
+  for (const [region, message] of inventory.failedRegions) context.errors.push({ check: 'inventory', region, message: `${label}${message}` });
   const index = indexLineage(inventory.images);
-
-  const { candidates, missing } = chooseCandidates(config, inventory, startedAt, errors);
-  context.progress(`${candidates.length} candidates among ${inventory.images.length} owned images`);
-  const evidence = await gatherEvidence(candidates, index, context, {
+  const { candidates, missing } = chooseCandidates(config, inventory, context.startedAt, context.errors);
+  gatherContext.progress(`${candidates.length} candidates among ${inventory.images.length} owned images`);
+  const evidence = await gatherEvidence(candidates, index, gatherContext, {
     usageReport: config.usageReport ?? false,
     usageReportWaitMs: (config.usageReportWaitSeconds ?? DEFAULT_USAGE_REPORT_WAIT_SECONDS) * 1000,
   });
+  return { inventory, index, candidates, missing, evidence };
+}
 
+/** Verdicts, the plan of the mode, the actions carried out, as report entries. */
+export async function conclude(context: RunContext, gateway: AwsGateway, gathered: Gathered): Promise<ImageEntry[]> {
+  const { config, startedAt } = context;
+  const { inventory, index, candidates, missing, evidence } = gathered;
   // A region whose listing failed may hold descendants in use: nothing can be proven safe.
   const runWide: Reason[] = [...inventory.failedRegions].map(([region, message]) => ({
     code: 'check-failed',
@@ -77,9 +128,16 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<Report> {
       requireRecycleBin: config.requireRecycleBin ?? false,
     },
   );
-  const outcomes = await carryOut(plans, { gateway: deps.gateway, index, now: startedAt, errors, progress: context.progress, shouldStop });
+  const outcomes = await carryOut(plans, {
+    gateway,
+    index,
+    now: startedAt,
+    errors: context.errors,
+    progress: context.progress,
+    shouldStop: context.shouldStop,
+  });
 
-  const entries: ImageEntry[] = [
+  return [
     ...candidates.map((image) => ({
       ...entryOf(image, decisions.get(keyOf(image)) as Decision, outcomes.get(keyOf(image))),
       recycleBin: recycleBin.get(keyOf(image)) as RecycleBinStatus,
@@ -95,7 +153,18 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<Report> {
       recycleBin: { recoverable: 'unknown' as const, message: 'the image was not found' },
     })),
   ];
-  return buildReport({ config, runId, startedAt, finishedAt: deps.now(), imagesScanned: inventory.images.length, images: entries, errors });
+}
+
+export function finish(context: RunContext, imagesScanned: number, images: readonly ImageEntry[], finishedAt: Date): Report {
+  return buildReport({
+    config: context.config,
+    runId: randomUUID(),
+    startedAt: context.startedAt,
+    finishedAt,
+    imagesScanned,
+    images,
+    errors: context.errors,
+  });
 }
 
 function chooseCandidates(

@@ -4,6 +4,7 @@ import { bool, canonicalJson, globToRegExp, itemSet, leaf, objList, str, strList
 import { ApiError, COOLDOWN_MS, SandboxState } from './state';
 import type {
   ImageRecord,
+  ImageUsageRecord,
   ImageUsageReportRecord,
   ImageUsageResourceType,
   InstanceState,
@@ -350,7 +351,7 @@ function describeImages(ctx: Ec2Context, params: Params): string {
   }
   const me = state.accountId;
   const idSet = new Set(ids);
-  const candidates = ids.length > 0 ? ids.map((id) => state.imageIn(region, id) as ImageRecord) : state.images;
+  const candidates = ids.length > 0 ? ids.map((id) => state.imageIn(region, id) as ImageRecord) : state.visibleImages();
   const seen = new Set<string>();
   const result = candidates.filter((img) => {
     if (img.region !== region || !state.canSee(img) || seen.has(img.imageId)) return false;
@@ -366,7 +367,7 @@ function describeImages(ctx: Ec2Context, params: Params): string {
       const ok = executableBy.some((e) => {
         if (e === 'all') return img.public;
         if (e === 'self') return state.canSee(img);
-        return img.launchPermissions.some((p) => p.userId === e) || (e === me && img.ownerId === me);
+        return state.launchableBy(img, e) || (e === me && img.ownerId === me);
       });
       if (!ok) return false;
     }
@@ -895,12 +896,38 @@ function createImageUsageReport(ctx: Ec2Context, params: Params): string {
     expirationTime: new Date(created.getTime() + USAGE_REPORT_TTL_MS).toISOString(),
     polls: 0,
     readiness: state.usageReportReadiness(img.imageId),
-    entries: state.imageUsage
+    entries: usageOf(state, img)
       .filter((u) => u.imageId === img.imageId && types.includes(u.resourceType) && (wanted.size === 0 || wanted.has(u.accountId)))
       .map((u) => ({ ...u })),
   };
   state.usageReports.push(report);
   return leaf('reportId', reportId);
+}
+
+/**
+ * Other accounts' use of an owned image: the declared `imageUsage`, plus in organization mode
+ * the instances (not terminated) and launch templates of the other accounts that name it
+ * (a declared record wins over the derived one of the same account and resource type).
+ */
+function usageOf(state: SandboxState, img: ImageRecord): ImageUsageRecord[] {
+  const declared = state.imageUsage;
+  if (!state.org) return declared;
+  const derived: ImageUsageRecord[] = [];
+  const has = (accountId: string, t: ImageUsageResourceType): boolean =>
+    declared.some((u) => u.imageId === img.imageId && u.accountId === accountId && u.resourceType === t);
+  for (const peer of state.org.peers(state.accountId)) {
+    const instances = peer.instances.filter((i) => i.region === img.region && i.imageId === img.imageId && i.state !== 'terminated').length;
+    const templates = peer.launchTemplates.filter(
+      (t) => t.region === img.region && t.versions.some((v) => v.imageId === img.imageId),
+    ).length;
+    if (instances > 0 && !has(peer.accountId, 'ec2:Instance')) {
+      derived.push({ imageId: img.imageId, accountId: peer.accountId, resourceType: 'ec2:Instance', usageCount: instances });
+    }
+    if (templates > 0 && !has(peer.accountId, 'ec2:LaunchTemplate')) {
+      derived.push({ imageId: img.imageId, accountId: peer.accountId, resourceType: 'ec2:LaunchTemplate', usageCount: templates });
+    }
+  }
+  return derived.length === 0 ? declared : [...declared, ...derived];
 }
 
 /** The state a report shows at its current poll count. */

@@ -31,5 +31,20 @@ export type {
 export { computeTruth, generateAccount } from './generator';
 export type { GeneratedAccount, GeneratorOptions, GroundTruth } from './generator';
 export { SandboxState, ApiError, COOLDOWN_MS } from './state';
+export type { OrganizationView } from './state';
+export {
+  accountCredentials,
+  OrganizationBuilder,
+  organizationAccountArn,
+  organizationalUnitArn,
+  organizationArn,
+  rootArn,
+} from './organization';
+export type {
+  AssumedSession,
+  OrganizationAccountOptions,
+  OrganizationalUnitSpec,
+  OrganizationBuilderOptions,
+} from './organization';
 export { AWS_THROTTLE } from './realism';
 export * from './types';

@@ -66,15 +66,22 @@ export class FaultInjector {
     this.seen.clear();
   }
 
-  decide(service: ServiceName, action: string, params: Params): FaultRule | undefined {
+  /**
+   * `accountId` is the account the call acts as (matched against `FaultRule.accountId`); with
+   * `perAccount` (organization mode) the same request from two accounts counts as two requests.
+   */
+  decide(service: ServiceName, action: string, params: Params, accountId?: string, perAccount = false): FaultRule | undefined {
     if (this.rules.length === 0) return undefined;
-    const request = `${service}|${action}|${canonicalJson(params)}`;
+    const request = perAccount
+      ? `${service}|${action}|${accountId ?? ''}|${canonicalJson(params)}`
+      : `${service}|${action}|${canonicalJson(params)}`;
     const n = (this.seen.get(request) ?? 0) + 1;
     this.seen.set(request, n);
     for (let i = 0; i < this.rules.length; i += 1) {
       const rule = this.rules[i] as FaultRule;
       if (rule.service !== undefined && rule.service !== service) continue;
       if (rule.action !== '*' && rule.action !== action) continue;
+      if (rule.accountId !== undefined && rule.accountId !== accountId) continue;
       if (rule.match !== undefined) {
         const ok = typeof rule.match === 'function' ? rule.match(params) : containsParams(params, rule.match);
         if (!ok) continue;

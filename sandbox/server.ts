@@ -15,6 +15,15 @@ import {
   jsonToParams,
 } from './evidence';
 import type { JsonObject, JsonRoute, JsonService } from './evidence';
+import {
+  accessKeyIdOf,
+  isOrganization,
+  OrganizationBuilder,
+  OrganizationRuntime,
+  ORGANIZATIONS_TARGET_PREFIX,
+  organizationsError,
+} from './organization';
+import type { CallerIdentity } from './organization';
 import { decodeQuery, escapeXml } from './query';
 import { FaultInjector, Throttle, throttleConfig } from './realism';
 import {
@@ -29,7 +38,7 @@ import {
   STS_NAMESPACE,
 } from './services';
 import { ApiError, SandboxState } from './state';
-import type { CallRecord, FaultRule, Params, SandboxAccount, ServiceName, ThrottleConfig } from './types';
+import type { CallRecord, FaultRule, Params, SandboxAccount, SandboxOrganization, ServiceName, ThrottleConfig } from './types';
 
 export interface SandboxOptions {
   /** Port to listen on (default: a free one). */
@@ -54,7 +63,14 @@ export interface Sandbox {
   readonly port: number;
   /** Every call, in completion order (`seq` is the arrival order). */
   readonly calls: CallRecord[];
+  /** The account's state (organization mode: the home account's). */
   readonly state: SandboxState;
+  /** Every account's live state by account ID (one entry outside organization mode). */
+  readonly accounts: ReadonlyMap<string, SandboxState>;
+  /** The state of one account (throws for an account the sandbox does not serve). */
+  account(accountId: string): SandboxState;
+  /** Organization mode: the live organization (tests may change it, e.g. `unreachable`, `status`). */
+  readonly organization: SandboxOrganization | undefined;
   setFaults(rules: FaultRule[]): void;
   /** `false` turns throttling off; `true` or a partial config turns it on with fresh (full) buckets. */
   setThrottle(throttle: boolean | Partial<ThrottleConfig>): void;
@@ -113,13 +129,26 @@ function jsonServiceOf(req: IncomingMessage, url: URL): JsonService | undefined 
   return scope === undefined ? jsonServiceFromTarget(header(req, 'x-amz-target')) : undefined;
 }
 
-/** Starts a sandbox serving `account` (copied: the sandbox's state is its own). */
+/**
+ * Starts a sandbox serving `account` (copied: the sandbox's state is its own), or an organization
+ * of accounts (`OrganizationBuilder` / `SandboxOrganization`), where the credentials select the
+ * account each call acts as.
+ */
 export async function startSandbox(
-  account: SandboxAccount | AccountBuilder,
+  account: SandboxAccount | AccountBuilder | SandboxOrganization | OrganizationBuilder,
   options: SandboxOptions = {},
 ): Promise<Sandbox> {
-  const data = account instanceof AccountBuilder ? account.build() : structuredClone(account);
-  const state = new SandboxState(data, options.clock);
+  let org: OrganizationRuntime | undefined;
+  let state: SandboxState;
+  if (isOrganization(account)) {
+    const orgData = account instanceof OrganizationBuilder ? account.build() : structuredClone(account);
+    org = new OrganizationRuntime(orgData, options.clock);
+    state = org.homeState;
+  } else {
+    const data = account instanceof AccountBuilder ? account.build() : structuredClone(account);
+    state = new SandboxState(data, options.clock);
+  }
+  const accounts: ReadonlyMap<string, SandboxState> = org ? org.states : new Map([[state.accountId, state]]);
   const calls: CallRecord[] = [];
   let seq = 0;
   let latencyMs = options.latencyMs ?? 0;
@@ -159,6 +188,10 @@ export async function startSandbox(
         const doc = jsonError(service, err);
         return { status: err.status, headers: { ...doc.headers, 'x-amzn-RequestId': requestId }, body: doc.body, errorCode: err.code };
       }
+      case 'organizations': {
+        const doc = organizationsError(err);
+        return { status: err.status, headers: { ...doc.headers, 'x-amzn-RequestId': requestId }, body: doc.body, errorCode: err.code };
+      }
     }
   };
 
@@ -171,6 +204,19 @@ export async function startSandbox(
     const requestId = randomUUID();
     const contentType = req.headers['content-type'] ?? '';
     const method = req.method ?? 'GET';
+    // Organization mode: the credentials select the account (an unknown account is an error, below).
+    let caller: CallerIdentity | undefined;
+    let identityError: ApiError | undefined;
+    if (org) {
+      try {
+        caller = org.identify(accessKeyIdOf(header(req, 'authorization'), url.searchParams.get('X-Amz-Credential')));
+      } catch (e) {
+        identityError = e instanceof ApiError ? e : new ApiError('InvalidClientTokenId', String(e), 403);
+      }
+    } else {
+      caller = { state };
+    }
+    const accountFields = org && caller ? { accountId: caller.state.accountId } : {};
     let service: ServiceName;
     let action: string;
     let params: Params;
@@ -198,10 +244,23 @@ export async function startSandbox(
           }</Code><Message>Unknown Version '${escapeXml(version)}' or missing Action</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
           action ? 'InvalidAction' : 'MissingAction',
         );
-        calls.push({ seq: mySeq, time, service: 'ec2', action: action || '(none)', region, params, status: 400, errorCode: reply.errorCode });
+        calls.push({ seq: mySeq, time, service: 'ec2', action: action || '(none)', region, params, status: 400, errorCode: reply.errorCode, ...accountFields });
         return reply;
       }
       service = known;
+    } else if (
+      method === 'POST' &&
+      (header(req, 'x-amz-target')?.startsWith(ORGANIZATIONS_TARGET_PREFIX) === true || scopeServiceOf(req, url) === 'organizations')
+    ) {
+      service = 'organizations';
+      action = header(req, 'x-amz-target')?.slice(ORGANIZATIONS_TARGET_PREFIX.length) ?? '';
+      try {
+        const parsed: unknown = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) jsonBody = parsed as JsonObject;
+      } catch {
+        jsonBody = {};
+      }
+      params = jsonToParams(jsonBody);
     } else if (jsonServiceOf(req, url)) {
       service = jsonServiceOf(req, url) as JsonService;
       const target = header(req, 'x-amz-target');
@@ -220,7 +279,7 @@ export async function startSandbox(
         const err = new ApiError('UnknownOperationException', `The sandbox does not implement ${action} for ${service}.`, 404);
         const doc = jsonError(service, err);
         const reply: Reply = { status: 404, headers: { ...doc.headers, 'x-amzn-RequestId': requestId }, body: doc.body, errorCode: err.code };
-        calls.push({ seq: mySeq, time, service, action, region, params, status: 404, errorCode: err.code });
+        calls.push({ seq: mySeq, time, service, action, region, params, status: 404, errorCode: err.code, ...accountFields });
         return reply;
       }
     } else {
@@ -255,15 +314,23 @@ export async function startSandbox(
         status: reply.status,
         ...(reply.errorCode ? { errorCode: reply.errorCode } : {}),
         ...(injected ? { injected } : {}),
+        ...accountFields,
       });
       return reply;
     };
 
     if (latencyMs > 0) await sleep(latencyMs);
-    if (service === 'ec2' && throttle && !throttle.take(region, throttleClassOf(action))) {
+    if (!caller) {
+      const err = identityError ?? new ApiError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+      return record(errorReply(service, service === 'ec2' ? new ApiError('AuthFailure', err.message, 401) : err, requestId, s3req));
+    }
+    const acting = caller.state;
+    // Buckets per account and region (one account outside organization mode: per region).
+    const throttleKey = org ? `${acting.accountId}/${region}` : region;
+    if (service === 'ec2' && throttle && !throttle.take(throttleKey, throttleClassOf(action))) {
       return record(errorReply(service, new ApiError('RequestLimitExceeded', 'Request limit exceeded.', 503), requestId, s3req), 'throttle');
     }
-    const fault = faults.decide(service, action, params);
+    const fault = faults.decide(service, action, params, acting.accountId, org !== undefined);
     if (fault) {
       const err = new ApiError(fault.code, fault.message ?? `Injected fault ${fault.code}`, fault.status);
       return record(errorReply(service, err, requestId, s3req), 'fault');
@@ -271,7 +338,7 @@ export async function startSandbox(
     try {
       switch (service) {
         case 'ec2': {
-          const inner = handleEc2({ state, region }, action, params);
+          const inner = handleEc2({ state: acting, region }, action, params);
           return record(
             xml(
               200,
@@ -280,15 +347,25 @@ export async function startSandbox(
           );
         }
         case 'sns':
-          return record(xml(200, queryResponse(SNS_NAMESPACE, action, handleSns(state, region, action, params), requestId)));
-        case 'sts':
-          return record(xml(200, queryResponse(STS_NAMESPACE, action, handleSts(state, action), requestId)));
+          return record(xml(200, queryResponse(SNS_NAMESPACE, action, handleSns(acting, region, action, params), requestId)));
+        case 'sts': {
+          const inner = org ? org.handleSts(caller, action, params) : handleSts(acting, action);
+          return record(xml(200, queryResponse(STS_NAMESPACE, action, inner, requestId)));
+        }
         case 'autoscaling':
-          return record(xml(200, queryResponse(AUTOSCALING_NAMESPACE, action, handleAutoScaling(state, region, action, params), requestId)));
+          return record(xml(200, queryResponse(AUTOSCALING_NAMESPACE, action, handleAutoScaling(acting, region, action, params), requestId)));
+        case 'organizations': {
+          if (!org) throw new ApiError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.', 400);
+          return record({
+            status: 200,
+            headers: { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': requestId },
+            body: JSON.stringify(org.handleOrganizations(caller, action, jsonBody)),
+          });
+        }
         case 'batch':
         case 'elasticmapreduce':
         case 'rbin': {
-          const doc = handleJson(state, region, service, route as JsonRoute, jsonBody);
+          const doc = handleJson(acting, region, service, route as JsonRoute, jsonBody);
           return record({
             status: 200,
             headers: { 'Content-Type': jsonContentType(service), 'x-amzn-RequestId': requestId },
@@ -296,7 +373,7 @@ export async function startSandbox(
           });
         }
         case 's3': {
-          const r = handleS3(state, action, { method, bucket: s3req.bucket, key: s3req.key, headers: req.headers, body });
+          const r = handleS3(acting, action, { method, bucket: s3req.bucket, key: s3req.key, headers: req.headers, body });
           return record({ status: r.status, headers: { ...r.headers, 'x-amz-request-id': requestId }, body: r.body });
         }
       }
@@ -338,6 +415,13 @@ export async function startSandbox(
     port,
     calls,
     state,
+    accounts,
+    account: (accountId) => {
+      const s = accounts.get(accountId);
+      if (!s) throw new Error(`the sandbox serves no account ${accountId}`);
+      return s;
+    },
+    organization: org?.org,
     setFaults: (rules) => faults.setRules(rules),
     setThrottle: (t) => {
       throttle = makeThrottle(t);

@@ -65,6 +65,20 @@ export function defaultStatus(code: string): number {
 export const COOLDOWN_MS = 24 * 3600 * 1000;
 
 /**
+ * What an account's state sees of the organization it belongs to (organization mode only):
+ * sharing by organization or OU ARN, and the images of the other accounts.
+ */
+export interface OrganizationView {
+  readonly organizationArn: string;
+  /** Is the account a member (any status) of the organization? */
+  isMember(accountId: string): boolean;
+  /** ARNs of the OU holding the account and of every OU above it (empty: directly under the root). */
+  ouArnsOf(accountId: string): string[];
+  /** The states of the other accounts of the organization. */
+  peers(accountId: string): SandboxState[];
+}
+
+/**
  * The live account behind a running sandbox. Arrays are the account's own: tests may read and
  * mutate them (push an instance, change a tag, flip protection) between calls.
  */
@@ -77,6 +91,8 @@ export class SandboxState {
   private imageIndex = new Map<string, ImageRecord>();
   private indexedArray: ImageRecord[] | undefined;
   private indexedLength = -1;
+  /** Set in organization mode: the organization the account belongs to. */
+  org: OrganizationView | undefined;
 
   constructor(
     readonly account: SandboxAccount,
@@ -142,8 +158,35 @@ export class SandboxState {
     return this.account.usageReportPollsUntilReadyByImage?.[imageId] ?? this.account.usageReportPollsUntilReady ?? 1;
   }
 
-  /** The image with this ID (any region), or undefined. */
+  /**
+   * The image with this ID (any region), or undefined: one of the account's own list, else (in
+   * organization mode) one owned by another account of the organization that this account can see.
+   */
   image(imageId: string): ImageRecord | undefined {
+    const own = this.listedImage(imageId);
+    if (own || !this.org) return own;
+    for (const peer of this.org.peers(this.accountId)) {
+      const img = peer.listedImage(imageId);
+      if (img && img.ownerId === peer.accountId && this.canSee(img)) return img;
+    }
+    return undefined;
+  }
+
+  /**
+   * The images the account can list: its own list, plus (organization mode) the images other
+   * accounts of the organization own and share with it.
+   */
+  visibleImages(): ImageRecord[] {
+    if (!this.org) return this.account.images;
+    const ids = new Set(this.account.images.map((i) => i.imageId));
+    const shared = this.org
+      .peers(this.accountId)
+      .flatMap((peer) => peer.images.filter((i) => i.ownerId === peer.accountId && !ids.has(i.imageId) && this.canSee(i)));
+    return shared.length === 0 ? this.account.images : [...this.account.images, ...shared];
+  }
+
+  /** The image with this ID in the account's own list (no organization lookup). */
+  listedImage(imageId: string): ImageRecord | undefined {
     const arr = this.account.images;
     if (arr !== this.indexedArray || arr.length !== this.indexedLength) {
       this.imageIndex = new Map(arr.map((i) => [i.imageId, i]));
@@ -195,6 +238,22 @@ export class SandboxState {
 
   /** Can the account see (describe, launch) this image? */
   canSee(img: ImageRecord): boolean {
-    return this.isOwned(img) || img.public || img.launchPermissions.some((p) => p.userId === this.account.accountId);
+    return this.isOwned(img) || img.public || this.launchableBy(img, this.account.accountId);
+  }
+
+  /**
+   * Does a launch permission of the image name this account (by ID, or in organization mode by
+   * the organization's ARN or the ARN of an OU holding it)?
+   */
+  launchableBy(img: ImageRecord, accountId: string): boolean {
+    if (img.launchPermissions.some((p) => p.userId === accountId)) return true;
+    const org = this.org;
+    if (!org || !org.isMember(accountId)) return false;
+    const ous = img.launchPermissions.some((p) => p.organizationalUnitArn !== undefined) ? org.ouArnsOf(accountId) : [];
+    return img.launchPermissions.some(
+      (p) =>
+        (p.organizationArn !== undefined && p.organizationArn === org.organizationArn) ||
+        (p.organizationalUnitArn !== undefined && ous.includes(p.organizationalUnitArn)),
+    );
   }
 }

@@ -320,7 +320,7 @@ export interface StoredObject {
   metadata: Record<string, string>;
 }
 
-export type ServiceName = 'ec2' | 'sns' | 'sts' | 's3' | 'autoscaling' | 'batch' | 'elasticmapreduce' | 'rbin';
+export type ServiceName = 'ec2' | 'sns' | 'sts' | 's3' | 'autoscaling' | 'batch' | 'elasticmapreduce' | 'rbin' | 'organizations';
 
 /** A decoded request parameter tree: `Filter.1.Value.1=x` becomes `{ Filter: [{ Value: ['x'] }] }`. */
 export type ParamValue = string | ParamValue[] | { [key: string]: ParamValue };
@@ -336,6 +336,11 @@ export interface CallRecord {
   status: number;
   errorCode?: string;
   injected?: 'fault' | 'throttle';
+  /**
+   * Organization mode only: the account the call acted as (chosen by the credentials; absent
+   * when the credentials named no account of the organization).
+   */
+  accountId?: string;
 }
 
 /**
@@ -360,6 +365,8 @@ export interface FaultRule {
   message?: string;
   probability?: number;
   times?: number;
+  /** Only calls acting as this account (in organization mode, the account the credentials select). */
+  accountId?: string;
 }
 
 export type ThrottleClass = 'describe' | 'tags' | 'deregister' | 'mutating';
@@ -370,3 +377,47 @@ export interface BucketSpec {
 }
 
 export type ThrottleConfig = Record<ThrottleClass, BucketSpec>;
+
+// ---------------------------------------------------------------- organization mode
+
+export type OrganizationAccountStatus = 'ACTIVE' | 'SUSPENDED';
+
+/** An organizational unit; `parentId` is the root ID or another OU's ID. */
+export interface OrganizationalUnitRecord {
+  /** `ou-` + 4..32 lower-case letters or digits + `-` + 8..32 of them (`ou-ab12-cdef3456`). */
+  id: string;
+  name: string;
+  parentId: string;
+}
+
+/** One account of a simulated organization: its data and its membership. */
+export interface OrganizationAccountRecord {
+  account: SandboxAccount;
+  /** The root ID or the ID of the OU the account sits in directly. */
+  parentId: string;
+  name: string;
+  email: string;
+  status: OrganizationAccountStatus;
+  joinedMethod: 'INVITED' | 'CREATED';
+  /** ISO 8601. */
+  joinedTimestamp: string;
+  /** Role names STS AssumeRole may assume in the account (besides the organization-wide ones). */
+  roles: string[];
+  /** AssumeRole into the account is denied (a broken StackSet instance, an SCP, ...). */
+  unreachable: boolean;
+}
+
+/** A simulated AWS Organization (see `OrganizationBuilder`). */
+export interface SandboxOrganization {
+  /** `o-` + 10..32 lower-case letters or digits. */
+  organizationId: string;
+  managementAccountId: string;
+  /** The account the default credentials act as (the management or a delegated-admin account). */
+  homeAccountId: string;
+  /** `r-` + 4..32 lower-case letters or digits. */
+  rootId: string;
+  /** Role names every account declares (e.g. the StackSet-deployed member role). */
+  memberRoleNames: string[];
+  organizationalUnits: OrganizationalUnitRecord[];
+  accounts: OrganizationAccountRecord[];
+}

@@ -7,6 +7,7 @@ import { BatchClient } from '@aws-sdk/client-batch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { RbinClient } from '@aws-sdk/client-rbin';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { pacingPlugin } from './pacing';
 
 export interface ClientOptions {
@@ -14,6 +15,8 @@ export interface ClientOptions {
   readonly maxAttempts?: number;
   /** milliseconds before one attempt times out */
   readonly requestTimeoutMs?: number;
+  /** another account's credentials (organization mode); default the SDK's chain */
+  readonly credentials?: AwsCredentialIdentityProvider;
 }
 
 export interface RegionClients {
@@ -33,6 +36,7 @@ export function clientFactory(options: ClientOptions = {}): (region: string) => 
     maxAttempts,
     retryMode: 'standard',
     requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 },
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
   });
   return (region) => {
     let regional = clients.get(region);

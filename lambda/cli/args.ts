@@ -4,11 +4,13 @@ import { Command, CommanderError, Option } from 'commander';
 import {
   DEFAULT_GRACE_DAYS,
   DEFAULT_MAX_DEREGISTER,
+  DEFAULT_ORG_ROLE_NAME,
   DEFAULT_POLICY,
   DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,
   DEFAULT_USAGE_REPORT_WAIT_SECONDS,
   MODES,
   type Mode,
+  type OrgSettings,
   type PolicySettings,
 } from '../contract';
 import * as validate from './validate';
@@ -31,6 +33,7 @@ export interface CliRequest {
   readonly usageReportWaitSeconds: number;
   readonly requireRecycleBin: boolean;
   readonly snapshotPricePerGiBMonth: number;
+  readonly org?: OrgSettings;
 }
 
 export type ParseResult =
@@ -53,6 +56,9 @@ interface RawOptions {
   keepLatest?: string;
   excludeTag?: string;
   familyTag?: string;
+  org?: boolean;
+  orgRoleName?: string;
+  accounts?: string;
 }
 
 function commonOptions(command: Command): Command {
@@ -96,6 +102,9 @@ export function parseArgs(argv: readonly string[], version: string, write: { out
     .option('--keep-latest <count>', 'never the newest N images of each family', String(DEFAULT_POLICY.keepLatest))
     .option('--exclude-tag <key>', 'never images carrying this tag key', DEFAULT_POLICY.excludeTag)
     .option('--family-tag <key>', 'the tag whose value names the family (default: the name without its version/date)')
+    .option('--org', 'every account of the AWS Organization, through a member role in each')
+    .option('--org-role-name <name>', `with --org: the member role to assume (default ${DEFAULT_ORG_ROLE_NAME})`)
+    .option('--accounts <ids>', 'with --org: only these comma-separated account IDs')
     .action((options: RawOptions) => {
       parsed = { command: 'scan', ids: [], options };
     });
@@ -135,5 +144,20 @@ function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions
     usageReportWaitSeconds: validate.wholeNumber('--usage-report-wait', options.usageReportWait),
     requireRecycleBin: options.requireRecycleBin === true,
     snapshotPricePerGiBMonth: validate.price('--snapshot-price', options.snapshotPrice),
+    ...orgSettings(options),
+  };
+}
+
+function orgSettings(options: RawOptions): { org?: OrgSettings } {
+  if (options.org !== true) {
+    if (options.orgRoleName !== undefined) throw new validate.InvalidInputError('--org-role-name needs --org');
+    if (options.accounts !== undefined) throw new validate.InvalidInputError('--accounts needs --org');
+    return {};
+  }
+  return {
+    org: {
+      roleName: validate.roleName('--org-role-name', options.orgRoleName ?? DEFAULT_ORG_ROLE_NAME),
+      ...(options.accounts !== undefined ? { accounts: validate.accountIds('--accounts', options.accounts) } : {}),
+    },
   };
 }

@@ -5,10 +5,13 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createAwsGateway } from '../aws/gateway';
 import { describeError } from '../aws/errors';
 import { createPublisher } from '../aws/notify';
-import type { Report, RunConfig } from '../contract';
+import { assumeMemberRole, createOrganizationGateway } from '../aws/organization';
+import { runOrganization, type OrgDeps } from '../run-org';
+import type { OrgSettings, Report, RunConfig } from '../contract';
 import { renderJson } from '../report/json';
 import { renderMarkdown } from '../report/markdown';
 import { buildNotification } from '../report/notification';
@@ -42,7 +45,8 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   const progress = progressLine(io.stderr);
   let report: Report;
   try {
-    report = await run(config, { gateway: createAwsGateway(), now: () => new Date(), progress: progress.update });
+    const deps = { now: () => new Date(), progress: progress.update };
+    report = config.org !== undefined ? await runOrganization(config, { ...deps, ...(await organizationDeps(config.org)) }) : await run(config, { ...deps, gateway: createAwsGateway() });
   } catch (error) {
     progress.done();
     return fail(`the run failed: ${describeError(error)}`, 1);
@@ -70,6 +74,16 @@ function render(report: Report, format: Format): string {
   if (format === 'json') return renderJson(report);
   if (format === 'markdown') return renderMarkdown(report);
   return renderText(report);
+}
+
+/** Organization mode: the home account keeps its own credentials, every other account is reached through its member role. */
+async function organizationDeps(org: OrgSettings): Promise<Pick<OrgDeps, 'organization' | 'gatewayFor'>> {
+  const home = (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Account;
+  return {
+    organization: createOrganizationGateway(),
+    gatewayFor: async (accountId) =>
+      accountId === home ? createAwsGateway() : createAwsGateway({ credentials: await assumeMemberRole(accountId, org.roleName) }),
+  };
 }
 
 /** The SDK's own region chain: AWS_REGION, then the profile. */

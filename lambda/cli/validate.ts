@@ -41,6 +41,19 @@ export function price(flag: string, value: string): number {
   return number;
 }
 
+export function accountIds(flag: string, value: string): string[] {
+  const list = value.split(',').map((a) => a.trim());
+  for (const account of list) {
+    if (!/^\d{12}$/.test(account)) throw new InvalidInputError(`invalid account ID "${account}" in ${flag} "${value}": expected 12 digits`);
+  }
+  return [...new Set(list)];
+}
+
+export function roleName(flag: string, value: string): string {
+  if (!/^[\w+=,.@-]{1,64}$/.test(value)) throw new InvalidInputError(`invalid ${flag} "${value}": expected an IAM role name`);
+  return value;
+}
+
 export function tagKey(flag: string, value: string): string {
   if (!TAG_KEY.test(value)) throw new InvalidInputError(`invalid ${flag} "${value}": expected a tag key of 1 to 128 characters, not starting with aws:`);
   return value;

@@ -1,6 +1,6 @@
 // Plain data the gateway reads from AWS and the engine decides on. No SDK types cross this line.
 
-import type { CheckName, ExtraSource, LineageEntry, ShareUsage, SnapshotEntry } from '../contract';
+import type { CheckName, ExtraSource, LineageEntry, ShareUsage, ShareUser, SnapshotEntry } from '../contract';
 
 /** One owned image as DescribeImages describes it, normalised. */
 export interface ImageRecord {
@@ -75,6 +75,11 @@ export interface Evidence {
   readonly recycleBin: ReadonlyMap<string, CheckResult<readonly RecycleBinRule[]>>;
   /** with --usage-report, per shared candidate */
   readonly usage: ReadonlyMap<string, CheckResult<ImageUsage>>;
+  /**
+   * organization mode: for a shared image, per share (`sharedWith`), what the consumer accounts
+   * in the organization use it for; absent outside organization mode and for shares it cannot check
+   */
+  readonly crossAccount?: ReadonlyMap<string, ReadonlyMap<string, CheckResult<readonly ShareUser[]>>>;
   /** checks that were never started (time ran out), by image key */
   readonly notChecked: ReadonlyMap<string, { readonly check: CheckName; readonly message: string }>;
 }

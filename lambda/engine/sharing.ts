@@ -29,7 +29,25 @@ export function sharedReasons(image: ImageRecord, evidence: Evidence): Reason[] 
     }
     add(reason);
   }
-  return reasons;
+  return resolveInOrganization(image, reasons, evidence);
+}
+
+/**
+ * Organization mode: a share whose consumer accounts were all asked is no reason when none uses
+ * the image, names the users when some do, and is a failed check when an account could not answer.
+ * Shares it could not check (public, outside the organization) stay as they are.
+ */
+function resolveInOrganization(image: ImageRecord, reasons: Reason[], evidence: Evidence): Reason[] {
+  const answers = evidence.crossAccount?.get(keyOf(image));
+  if (answers === undefined) return reasons;
+  return reasons.flatMap((reason): Reason[] => {
+    if (reason.code !== 'shared') return [reason];
+    const answer = answers.get(reason.sharedWith);
+    if (answer === undefined) return [reason];
+    if (!answer.ok) return [{ code: 'check-failed', check: 'cross-account', message: `${reason.sharedWith}: ${answer.message}` }];
+    if (answer.value.length === 0) return [];
+    return [{ ...reason, usage: { status: 'ready', users: answer.value } }];
+  });
 }
 
 type SharedReason = Extract<Reason, { code: 'shared' }>;

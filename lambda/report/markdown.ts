@@ -23,7 +23,7 @@ export function renderMarkdown(report: Report): string {
     for (const image of images) {
       const why = image.reasons.map(reasonText).map(cell).join('<br>') || '-';
       const actions = image.actions.map(actionText).map(cell).join('<br>') || '-';
-      lines.push(`| \`${image.imageId}\` | ${image.region || '-'} | ${cell(image.name) || '-'} | ${why} | ${actions} | ${cell(recycleBinText(image))} |`);
+      lines.push(`| ${image.accountId ? `${image.accountId} / ` : ''}\`${image.imageId}\` | ${image.region || '-'} | ${cell(image.name) || '-'} | ${why} | ${actions} | ${cell(recycleBinText(image))} |`);
     }
   };
   table('Unverified (treated as blocked)', report.images.filter((i) => i.verdict === 'unverified'));

@@ -18,7 +18,7 @@ export function renderText(report: Report): string {
     if (images.length === 0) return;
     lines.push('', `${title} (${images.length})`);
     for (const image of images) {
-      lines.push(`  ${image.imageId}  ${image.region || '-'}  ${image.name || '(no name)'}  ${image.creationDate || ''}`.trimEnd());
+      lines.push(`  ${image.accountId ? `${image.accountId}  ` : ''}${image.imageId}  ${image.region || '-'}  ${image.name || '(no name)'}  ${image.creationDate || ''}`.trimEnd());
       if (withReasons) for (const reason of image.reasons) lines.push(`      - ${reasonText(reason)}`);
       if (!withReasons) lines.push(`      recycle bin: ${recycleBinText(image)}`);
       for (const action of image.actions) lines.push(`      > ${actionText(action)}`);

@@ -1,0 +1,72 @@
+// Organization mode's reads outside EC2: the member accounts (AWS Organizations) and a role in
+// each (STS AssumeRole), so every other call runs as that account.
+
+import {
+  DescribeOrganizationCommand,
+  OrganizationsClient,
+  paginateListAccounts,
+  paginateListAccountsForParent,
+  paginateListOrganizationalUnitsForParent,
+} from '@aws-sdk/client-organizations';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { MalformedAnswerError } from './errors';
+
+/** Organizations is a global service answered in us-east-1. */
+const ORGANIZATIONS_REGION = 'us-east-1';
+
+export interface OrganizationGateway {
+  /** the organization's ARN, which launch permissions name */
+  describeOrganization(): Promise<{ readonly id: string; readonly arn: string; readonly managementAccountId: string }>;
+  /** the active accounts of the organization */
+  listAccounts(): Promise<string[]>;
+  /** the accounts in an OU or below it, at any depth */
+  listAccountsUnder(ouId: string): Promise<string[]>;
+}
+
+export function createOrganizationGateway(): OrganizationGateway {
+  const client = new OrganizationsClient({ region: ORGANIZATIONS_REGION });
+  const accountsUnder = async (parentId: string): Promise<string[]> => {
+    const found: string[] = [];
+    for await (const page of paginateListAccountsForParent({ client }, { ParentId: parentId })) {
+      for (const account of page.Accounts ?? []) if (account.Id && account.Status !== 'SUSPENDED') found.push(account.Id);
+    }
+    for await (const page of paginateListOrganizationalUnitsForParent({ client }, { ParentId: parentId })) {
+      for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) found.push(...(await accountsUnder(ou.Id)));
+    }
+    return found;
+  };
+  return {
+    describeOrganization: async () => {
+      const { Organization: organization } = await client.send(new DescribeOrganizationCommand({}));
+      if (!organization?.Id || !organization.Arn || !organization.MasterAccountId) {
+        throw new MalformedAnswerError('DescribeOrganization', 'no organization Id, Arn or MasterAccountId');
+      }
+      return { id: organization.Id, arn: organization.Arn, managementAccountId: organization.MasterAccountId };
+    },
+    listAccounts: async () => {
+      const accounts: string[] = [];
+      for await (const page of paginateListAccounts({ client }, {})) {
+        if (page.Accounts === undefined) throw new MalformedAnswerError('ListAccounts', 'no Accounts');
+        for (const account of page.Accounts) {
+          if (!account.Id) throw new MalformedAnswerError('ListAccounts', 'an account without Id');
+          if (account.Status !== 'SUSPENDED') accounts.push(account.Id);
+        }
+      }
+      return accounts;
+    },
+    listAccountsUnder: (ouId) => accountsUnder(ouId),
+  };
+}
+
+/**
+ * Credentials of the member role in one account. They are fetched once here, so an account whose
+ * role cannot be assumed is known before anything is asked of it.
+ */
+export async function assumeMemberRole(accountId: string, roleName: string): Promise<AwsCredentialIdentityProvider> {
+  const provider = fromTemporaryCredentials({
+    params: { RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`, RoleSessionName: 'ami-guard', DurationSeconds: 3600 },
+  });
+  await provider();
+  return provider;
+}

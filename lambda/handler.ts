@@ -11,7 +11,7 @@ import { createReportStore, type StoredReport } from './aws/report-store';
 import { renderMarkdown } from './report/markdown';
 import { buildNotification, runFailed } from './report/notification';
 import { run } from './run';
-import { type RuntimeSettings, settingsFromEnvironment } from './settings';
+import { deployedRunConfig, type RuntimeSettings, settingsFromEnvironment } from './settings';
 
 /** Time kept back from the Lambda timeout to store the report and notify after the run stops. */
 const SAFETY_MARGIN_MS = 60_000;
@@ -135,7 +135,7 @@ export function parseEvent(event: unknown, settings: RuntimeSettings): Invocatio
         imageIds: [],
         mode: settings.mode,
         trigger: 'schedule',
-        ...deployedConfig(settings),
+        ...deployedRunConfig(settings),
       },
       notify: true,
     };
@@ -157,23 +157,7 @@ function manualConfig(event: ManualEvent, settings: RuntimeSettings): RunConfig 
     imageIds: [...new Set(event.imageIds)],
     mode,
     trigger: 'manual',
-    ...deployedConfig(settings),
-  };
-}
-
-/** The parts of a run every trigger takes from the deployed settings. */
-function deployedConfig(
-  settings: RuntimeSettings,
-): Pick<RunConfig, 'regions' | 'policy' | 'graceDays' | 'maxDeregister' | 'usageReport' | 'requireRecycleBin' | 'snapshotPricePerGiBMonth'> {
-  const { minAgeDays, unusedDays, keepLatest, excludeTag, familyTag } = settings;
-  return {
-    regions: settings.regions,
-    policy: { minAgeDays, unusedDays, keepLatest, excludeTag, familyTag },
-    graceDays: settings.graceDays,
-    maxDeregister: settings.maxDeregister,
-    usageReport: settings.usageReport,
-    requireRecycleBin: settings.requireRecycleBin,
-    snapshotPricePerGiBMonth: settings.snapshotPricePerGiBMonth,
+    ...deployedRunConfig(settings),
   };
 }
 

@@ -1,11 +1,22 @@
 // The deployed settings: one zod schema shared by the CDK app (context and construct props) and
 // the Lambda handler (its environment variables). Bundled into the function: no aws-cdk-lib here.
 import { z } from 'zod';
-import { DEFAULT_GRACE_DAYS, DEFAULT_MAX_DEREGISTER, DEFAULT_POLICY, DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH, MODES } from './contract';
+import {
+  DEFAULT_GRACE_DAYS,
+  DEFAULT_MAX_DEREGISTER,
+  DEFAULT_ORG_ROLE_NAME,
+  DEFAULT_POLICY,
+  DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,
+  MODES,
+  type RunConfig,
+} from './contract';
 
 export const DEFAULT_SCHEDULE = 'cron(0 6 ? * MON *)';
 export const DEFAULT_REPORT_RETENTION_DAYS = 365;
 export const DEFAULT_LOG_RETENTION_DAYS = 90;
+/** Member accounts gathered at once by the organization state machine. */
+export const DEFAULT_ORG_MAX_CONCURRENCY = 20;
+export const MAX_ORG_MAX_CONCURRENCY = 1000;
 
 /** The retention periods CloudWatch Logs accepts (PutRetentionPolicy). */
 export const LOG_RETENTION_DAYS = [
@@ -21,13 +32,19 @@ const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
 const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
 // EC2 tag keys: up to 128 characters, not starting with `aws:`.
 const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+// AWS Organizations IDs: the organization (o-), a root (r-), an OU (ou-<root>-<suffix>), an account.
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const ORG_UNIT_ID = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+const ACCOUNT_ID = /^\d{12}$/;
+// IAM role names: 1-64 characters of [\w+=,.@-].
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 /** Context (`-c key=value`) and environment variables arrive as strings: numbers are parsed. */
-function wholeNumber(min: number) {
-  const message = `is not a whole number >= ${min}`;
+function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const message = max === Number.MAX_SAFE_INTEGER ? `is not a whole number >= ${min}` : `is not a whole number from ${min} to ${max}`;
   return z.preprocess(
     (value) => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
-    z.number({ error: message }).int({ error: message }).min(min, { error: message }),
+    z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }),
   );
 }
 
@@ -103,8 +120,25 @@ export const settingsSchema = z
         error: `is not a retention CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(', ')})`,
       })
       .default(DEFAULT_LOG_RETENTION_DAYS),
+    // Organization mode (lib/ami-guard-organization.ts): the app deploys it with organization=true.
+    organization: flag().default(false),
+    organizationId: optionalText(
+      z.string({ error: 'is not a string' }).regex(ORGANIZATION_ID, { error: 'is not an organization ID like o-a1b2c3d4e5' }),
+    ),
+    orgRoleName: z
+      .string({ error: 'is not a string' })
+      .regex(ROLE_NAME, { error: 'is not an IAM role name (1-64 characters of letters, digits and +=,.@_-)' })
+      .default(DEFAULT_ORG_ROLE_NAME),
+    orgUnitIds: list(
+      z.string().regex(ORG_UNIT_ID, { error: 'is not an organizational unit ID like ou-ab12-cd34ef56 or a root ID like r-ab12' }),
+    ).default([]),
+    excludeAccounts: list(z.string().regex(ACCOUNT_ID, { error: 'is not a 12-digit account ID' })).default([]),
+    orgMaxConcurrency: wholeNumber(1, MAX_ORG_MAX_CONCURRENCY).default(DEFAULT_ORG_MAX_CONCURRENCY),
   })
   .superRefine((settings, context) => {
+    if (settings.organization && settings.organizationId === undefined) {
+      context.addIssue({ code: 'custom', path: ['organizationId'], message: 'missing: required when organization is true' });
+    }
     if ((settings.slackWorkspaceId === undefined) !== (settings.slackChannelId === undefined)) {
       const missing = settings.slackWorkspaceId === undefined ? 'slackWorkspaceId' : 'slackChannelId';
       context.addIssue({
@@ -179,10 +213,40 @@ export const RUNTIME_SETTINGS = {
 type RuntimeKey = keyof typeof RUNTIME_SETTINGS;
 export type RuntimeSettings = Pick<Settings, RuntimeKey>;
 
+/** The settings the organization function needs besides the runtime settings. */
+export const ORG_RUNTIME_SETTINGS = {
+  ...RUNTIME_SETTINGS,
+  orgRoleName: 'AMI_GUARD_ORG_ROLE_NAME',
+  orgUnitIds: 'AMI_GUARD_ORG_UNIT_IDS',
+  excludeAccounts: 'AMI_GUARD_EXCLUDE_ACCOUNTS',
+} as const satisfies Partial<Record<SettingKey, string>>;
+
+type OrgRuntimeKey = keyof typeof ORG_RUNTIME_SETTINGS;
+export type OrgRuntimeSettings = Pick<Settings, OrgRuntimeKey>;
+
 /** Encodes the runtime settings as environment variables (lists comma-separated, unset omitted). */
 export function settingsToEnvironment(settings: RuntimeSettings): Record<string, string> {
+  return encode(settings, RUNTIME_SETTINGS);
+}
+
+/** Decodes and validates the runtime settings from the environment, with the same schema. */
+export function settingsFromEnvironment(environment: Readonly<Record<string, string | undefined>>): RuntimeSettings {
+  return decode(environment, RUNTIME_SETTINGS);
+}
+
+/** The organization function's settings as environment variables. */
+export function orgSettingsToEnvironment(settings: OrgRuntimeSettings): Record<string, string> {
+  return encode(settings, ORG_RUNTIME_SETTINGS);
+}
+
+/** The organization function's settings from its environment, with the same schema. */
+export function orgSettingsFromEnvironment(environment: Readonly<Record<string, string | undefined>>): OrgRuntimeSettings {
+  return decode(environment, ORG_RUNTIME_SETTINGS);
+}
+
+function encode(settings: Partial<Settings>, names: Partial<Record<SettingKey, string>>): Record<string, string> {
   const environment: Record<string, string> = {};
-  for (const [key, name] of Object.entries(RUNTIME_SETTINGS) as [RuntimeKey, string][]) {
+  for (const [key, name] of Object.entries(names) as [SettingKey, string][]) {
     const value = settings[key];
     if (value === undefined) continue;
     environment[name] = Array.isArray(value) ? value.join(',') : String(value);
@@ -190,11 +254,26 @@ export function settingsToEnvironment(settings: RuntimeSettings): Record<string,
   return environment;
 }
 
-/** Decodes and validates the runtime settings from the environment, with the same schema. */
-export function settingsFromEnvironment(environment: Readonly<Record<string, string | undefined>>): RuntimeSettings {
+function decode(environment: Readonly<Record<string, string | undefined>>, names: Partial<Record<SettingKey, string>>): Settings {
   const raw: Record<string, unknown> = {};
-  for (const [key, name] of Object.entries(RUNTIME_SETTINGS) as [RuntimeKey, string][]) {
+  for (const [key, name] of Object.entries(names) as [SettingKey, string][]) {
     if (environment[name] !== undefined) raw[key] = environment[name];
   }
   return parseSettings(raw);
+}
+
+/** The parts of a run every trigger takes from the deployed settings. */
+export function deployedRunConfig(
+  settings: RuntimeSettings,
+): Pick<RunConfig, 'regions' | 'policy' | 'graceDays' | 'maxDeregister' | 'usageReport' | 'requireRecycleBin' | 'snapshotPricePerGiBMonth'> {
+  const { minAgeDays, unusedDays, keepLatest, excludeTag, familyTag } = settings;
+  return {
+    regions: settings.regions,
+    policy: { minAgeDays, unusedDays, keepLatest, excludeTag, familyTag },
+    graceDays: settings.graceDays,
+    maxDeregister: settings.maxDeregister,
+    usageReport: settings.usageReport,
+    requireRecycleBin: settings.requireRecycleBin,
+    snapshotPricePerGiBMonth: settings.snapshotPricePerGiBMonth,
+  };
 }

@@ -1,0 +1,116 @@
+// The pieces AmiGuard and AmiGuardOrganization both deploy, made in one place: the encrypted
+// report topic (with its subscribers), the report bucket and the bundled function. Each is created
+// under the caller's scope with the ids it always had, so logical IDs do not move.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as chatbot from 'aws-cdk-lib/aws-chatbot';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { Settings } from '../lambda/settings';
+import type { StatementSpec } from './permissions';
+
+export function policyStatement(spec: StatementSpec): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: spec.sid,
+    actions: [...spec.actions],
+    resources: [...spec.resources],
+    ...(spec.conditions !== undefined ? { conditions: spec.conditions as Record<string, unknown> } : {}),
+  });
+}
+
+/** The report topic (customer-managed key CloudWatch may use, TLS-only) and its email and Slack subscribers. */
+export function createReportTopic(
+  scope: Construct,
+  settings: Pick<Settings, 'notifyEmails' | 'slackWorkspaceId' | 'slackChannelId'>,
+): { readonly topic: sns.Topic; readonly key: kms.Key } {
+  const key = new kms.Key(scope, 'TopicKey', {
+    description: 'ami-guard: encrypts the report topic',
+    enableKeyRotation: true,
+  });
+  // CloudWatch alarms publish to the encrypted topic: the AWS-managed SNS key cannot allow that.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+    }),
+  );
+  const topic = new sns.Topic(scope, 'Topic', { displayName: 'ami-guard', masterKey: key, enforceSSL: true });
+  for (const email of settings.notifyEmails) topic.addSubscription(new snsSubscriptions.EmailSubscription(email));
+  if (settings.slackWorkspaceId !== undefined && settings.slackChannelId !== undefined) {
+    new chatbot.SlackChannelConfiguration(scope, 'SlackChannel', {
+      slackChannelConfigurationName: `ami-guard-${settings.slackChannelId}`,
+      slackWorkspaceId: settings.slackWorkspaceId,
+      slackChannelId: settings.slackChannelId,
+      notificationTopics: [topic],
+    });
+  }
+  return { topic, key };
+}
+
+/** The encrypted, private, TLS-only report bucket that expires its objects. */
+export function createReportBucket(scope: Construct, retentionDays: number): s3.Bucket {
+  const bucket = new s3.Bucket(scope, 'ReportBucket', {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    lifecycleRules: [{ expiration: Duration.days(retentionDays) }],
+  });
+  Validations.of(bucket).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason:
+      'only the function writes here, one object per run, and CloudTrail records its role; an access-log bucket would ' +
+      'add a second bucket (with its own logging finding) without telling more',
+  });
+  return bucket;
+}
+
+/** A function bundled locally with esbuild (no Docker): Node.js 22 on arm64, the AWS SDK inside the bundle. */
+export function bundledFunction(
+  scope: Construct,
+  id: string,
+  props: Omit<nodejs.NodejsFunctionProps, 'entry' | 'runtime' | 'architecture' | 'bundling'> & { readonly entryFile: string },
+): nodejs.NodejsFunction {
+  const { entryFile, ...rest } = props;
+  const fn = new nodejs.NodejsFunction(scope, id, {
+    ...rest,
+    entry: path.join(projectRoot(), 'lambda', entryFile),
+    projectRoot: projectRoot(),
+    depsLockFilePath: path.join(projectRoot(), 'package-lock.json'),
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    bundling: {
+      // GetImageAncestry and DescribeImageReferences are newer than some runtime SDKs.
+      bundleAwsSDK: true,
+      forceDockerBundling: false,
+      minify: true,
+      sourceMap: true,
+      target: 'node22',
+      format: nodejs.OutputFormat.CJS,
+    },
+  });
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason: 'Node.js 22 is chosen explicitly: the bundle targets node22 and is tested on it; moving to 24 is a deliberate change',
+  });
+  return fn;
+}
+
+/** The repository root: the folder holding package-lock.json and lambda/handler.ts (from lib/ or dist/lib/). */
+export function projectRoot(): string {
+  for (let directory = __dirname; ; directory = path.dirname(directory)) {
+    if (fs.existsSync(path.join(directory, 'package-lock.json')) && fs.existsSync(path.join(directory, 'lambda', 'handler.ts'))) {
+      return directory;
+    }
+    if (path.dirname(directory) === directory) {
+      throw new Error(`ami-guard: cannot find the project root (package-lock.json and lambda/handler.ts) above ${__dirname}`);
+    }
+  }
+}

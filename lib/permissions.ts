@@ -1,6 +1,7 @@
 // What ami-guard may do to the images of an account, as plain IAM statements: one source for the
 // AmiGuard function's role, the organization's central role (its home account) and the member
 // role the StackSet deploys in every other account. No CDK constructs here, only data.
+import { Token } from 'aws-cdk-lib';
 import type { Mode } from '../lambda/contract';
 import { PROTECTED_BY_US, TAG_PREFIX, TAGS } from '../lambda/engine/model';
 
@@ -131,4 +132,53 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
 /** Everything a scan of one account in this mode may do there. */
 export function accountStatements(mode: Mode, arn: ArnContext, usageReport: boolean): StatementSpec[] {
   return [...readStatements(arn), ...usageReportStatements(usageReport), ...modeStatements(mode, arn)];
+}
+
+/** cdk-nag's wildcard findings for accountStatements, each acknowledged with the reason it cannot be narrower. */
+export function accountWildcardAcknowledgements(mode: Mode, regions: readonly string[]): { readonly id: string; readonly reason: string }[] {
+  // cdk-nag names a finding by the resource as it renders it: tokens become <AWS::Partition> etc.
+  const rendered = (region: string) => (Token.isUnresolved(region) ? '<AWS::Region>' : region);
+  const finding = (resource: string) => `AwsSolutions-IAM5[Resource::${resource}]`;
+  const acknowledgements = [
+    {
+      id: finding('*'),
+      reason:
+        'the read actions granted on * support no resource-level permissions: EC2, SSM and Image Builder Describe/List/Get, ' +
+        'autoscaling:DescribeLaunchConfigurations, batch:DescribeComputeEnvironments, ec2:DescribeSpotFleetRequests, ' +
+        'elasticmapreduce:ListClusters, rbin:ListRules, and (usageReport only) the EC2 AMI usage report actions',
+    },
+  ];
+  for (const region of regions) {
+    acknowledgements.push(
+      {
+        id: finding(`arn:<AWS::Partition>:elasticmapreduce:${rendered(region)}:<AWS::AccountId>:cluster/*`),
+        reason: 'DescribeCluster reads each EMR cluster ListClusters returned (for its custom AMI); their IDs are not known in advance',
+      },
+      {
+        id: finding(`arn:<AWS::Partition>:rbin:${rendered(region)}:<AWS::AccountId>:rule/*`),
+        reason: 'GetRule reads each Recycle Bin retention rule ListRules returned (for its resource tags); their IDs are not known in advance',
+      },
+    );
+  }
+  if (mode === 'protect' || mode === 'cleanup') {
+    for (const region of regions) {
+      acknowledgements.push({
+        id: finding(`arn:<AWS::Partition>:ec2:${rendered(region)}::image/*`),
+        reason:
+          'any owned image of a scanned region may be tagged or protected; tagging is limited to ami-guard:* keys, ' +
+          'removing protection to images ami-guard protected, deregistration to images tagged ami-guard:verdict=safe',
+      });
+    }
+  }
+  if (mode === 'cleanup') {
+    for (const region of regions) {
+      acknowledgements.push({
+        id: finding(`arn:<AWS::Partition>:ec2:${rendered(region)}:<AWS::AccountId>:snapshot/*`),
+        reason:
+          'DeregisterImage with DeleteAssociatedSnapshots deletes the snapshots of the image it deregisters, whose IDs ' +
+          'are not known in advance; EC2 skips snapshots another image uses',
+      });
+    }
+  }
+  return acknowledgements;
 }

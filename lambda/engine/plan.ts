@@ -1,6 +1,7 @@
 // The plan of actions a mode takes on the verdicts (DESIGN.md "Modes"). Pure: the run carries it out.
 
 import type { Mode, Reason, Verdict } from '../contract';
+import { reasonText } from './reasons';
 import { PROTECTED_BY_US, TAGS, type ImageRecord } from './model';
 import { protectedByAmiGuard } from './protection';
 
@@ -137,26 +138,4 @@ export function summariseReasons(reasons: readonly Reason[]): string {
     text = next;
   }
   return text.slice(0, TAG_VALUE_MAX);
-}
-
-/** One reason in a line: the same words the text report uses. */
-export function reasonText(reason: Reason): string {
-  switch (reason.code) {
-    case 'referenced':
-      return `referenced by ${reason.resourceType} ${reason.arn}`;
-    case 'ancestor-of-in-use':
-      return `ancestor of in-use ${reason.imageId} (${reason.region})`;
-    case 'shared': {
-      const base = reason.kind === 'public' ? 'shared publicly' : `shared with ${reason.kind} ${reason.sharedWith}`;
-      const usage = reason.usage;
-      if (usage === undefined) return base;
-      if (usage.status !== 'ready') return `${base} (usage report ${usage.status}${usage.message ? `: ${usage.message}` : ''})`;
-      const users = (usage.users ?? []).map((u) => `${u.accountId} ${u.resourceType} x${u.usageCount}`);
-      return `${base} (used by: ${users.length > 0 ? users.join(', ') : 'no account'})`;
-    }
-    case 'deregistration-protected':
-      return `deregistration protection ${reason.value}`;
-    case 'check-failed':
-      return `check ${reason.check} failed: ${reason.message}`;
-  }
 }

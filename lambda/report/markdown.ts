@@ -1,7 +1,7 @@
 // The Markdown report, for a CI job summary, a pull request comment or the report bucket.
 
 import type { ImageEntry, Report } from '../contract';
-import { reasonText } from '../engine/plan';
+import { reasonText } from '../engine/reasons';
 import { actionText, recycleBinText } from './text';
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');

@@ -2,6 +2,7 @@
 // in the same publish through SNS's per-protocol message structure (MessageStructure=json).
 // Pure: the report and where it is stored in, the publish input out.
 import type { ActionName, ImageEntry, Reason, Report } from '../contract';
+import { reasonText } from '../engine/reasons';
 
 /** Where the full report is stored. */
 export interface ReportLocation {
@@ -295,22 +296,9 @@ function deregisteredLine(image: ImageEntry): string {
   return truncate(`${imageLabel(image)}${snapshots.length ? `: snapshots ${snapshots.join(', ')}` : ''}`, MAX_LINE_CHARS);
 }
 
+/** A reason in a line, kept short enough for a notification. */
 export function describeReason(reason: Reason): string {
-  switch (reason.code) {
-    case 'referenced':
-      return `referenced by ${reason.resourceType} ${reason.arn}`;
-    case 'ancestor-of-in-use':
-      return `ancestor of in-use ${reason.imageId} (${reason.region})`;
-    case 'shared':
-      return reason.kind === 'public' ? 'shared publicly' : `shared with ${reason.kind} ${reason.sharedWith}`;
-    case 'deregistration-protected':
-      return `deregistration protection ${reason.value}`;
-    case 'check-failed':
-      return `${reason.check} check failed: ${truncate(reason.message, 160)}`;
-    default:
-      // Codes added to the contract later still show by name.
-      return (reason as { readonly code: string }).code;
-  }
+  return truncate(reasonText(reason), 200);
 }
 
 function describeRegions(regions: readonly string[]): string {

@@ -1,7 +1,7 @@
 // The text report: counts first, then what is needed and why, then what may go.
 
 import type { ActionEntry, ImageEntry, Report } from '../contract';
-import { reasonText } from '../engine/plan';
+import { reasonText } from '../engine/reasons';
 
 export function renderText(report: Report): string {
   const s = report.summary;

@@ -4,6 +4,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AmiGuardStack } from '../lib/ami-guard-stack';
+import { AmiGuardOrganizationStack } from '../lib/ami-guard-organization-stack';
 import { parseSettings, SETTING_KEYS, type Settings, SettingsError } from '../lambda/settings';
 
 /** Reads the settings from context; `-c` values arrive as strings, which the schema parses. */
@@ -19,11 +20,16 @@ export function settingsFromContext(app: App): Settings {
 export function createApp(app: App = new App()): App {
   const settings = settingsFromContext(app);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  new AmiGuardStack(app, 'AmiGuard', {
-    settings,
-    // synth works offline: no account needed, and a region when the environment names none
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
-  });
+  // synth works offline: no account needed, and a region when the environment names none
+  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' };
+  new AmiGuardStack(app, 'AmiGuard', { settings, env });
+  // -c organization=true adds organization mode (validation made organizationId and orgUnitIds required).
+  if (settings.organization) {
+    new AmiGuardOrganizationStack(app, 'AmiGuardOrganization', {
+      settings: { ...settings, organizationId: settings.organizationId as string },
+      env,
+    });
+  }
   return app;
 }
 

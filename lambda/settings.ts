@@ -139,6 +139,13 @@ export const settingsSchema = z
     if (settings.organization && settings.organizationId === undefined) {
       context.addIssue({ code: 'custom', path: ['organizationId'], message: 'missing: required when organization is true' });
     }
+    if (settings.organization && settings.orgUnitIds.length === 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['orgUnitIds'],
+        message: 'missing: required when organization is true (the OUs to scan and deploy the member role to; the root r-... for every account)',
+      });
+    }
     if ((settings.slackWorkspaceId === undefined) !== (settings.slackChannelId === undefined)) {
       const missing = settings.slackWorkspaceId === undefined ? 'slackWorkspaceId' : 'slackChannelId';
       context.addIssue({

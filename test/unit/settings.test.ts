@@ -1,6 +1,8 @@
 import { DEFAULT_POLICY, DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH } from '../../lambda/contract';
 import {
   DEFAULT_SCHEDULE,
+  orgSettingsFromEnvironment,
+  orgSettingsToEnvironment,
   parseSettings,
   RUNTIME_SETTINGS,
   settingsFromEnvironment,
@@ -26,7 +28,51 @@ describe('parseSettings', () => {
       snapshotPricePerGiBMonth: DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,
       reportRetentionDays: 365,
       logRetentionDays: 90,
+      organization: false,
+      orgRoleName: 'ami-guard-member',
+      orgUnitIds: [],
+      excludeAccounts: [],
+      orgMaxConcurrency: 20,
     });
+  });
+
+  it('parses and checks the organization settings', () => {
+    expect(
+      parseSettings({
+        organization: 'true',
+        organizationId: 'o-a1b2c3d4e5',
+        orgUnitIds: 'ou-ab12-cd34ef56, r-ab12',
+        excludeAccounts: '111122223333',
+        orgMaxConcurrency: '5',
+        orgRoleName: 'guard-reader',
+      }),
+    ).toMatchObject({
+      organization: true,
+      organizationId: 'o-a1b2c3d4e5',
+      orgUnitIds: ['ou-ab12-cd34ef56', 'r-ab12'],
+      excludeAccounts: ['111122223333'],
+      orgMaxConcurrency: 5,
+      orgRoleName: 'guard-reader',
+    });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ orgMaxConcurrency: '0' }, 'invalid setting orgMaxConcurrency: "0" is not a whole number from 1 to 1000'],
+      [{ orgMaxConcurrency: 1001 }, 'invalid setting orgMaxConcurrency: 1001 is not a whole number from 1 to 1000'],
+      [{ excludeAccounts: '12345' }, 'invalid setting excludeAccounts: "12345" is not a 12-digit account ID'],
+      [{ orgUnitIds: 'ou-x' }, 'invalid setting orgUnitIds: "ou-x" is not an organizational unit ID'],
+      [{ orgRoleName: 'a role' }, 'invalid setting orgRoleName: "a role" is not an IAM role name'],
+      [{ organization: true, orgUnitIds: 'r-ab12' }, 'invalid setting organizationId: missing: required when organization is true'],
+      [{ organization: true, organizationId: 'o-a1b2c3d4e5' }, 'invalid setting orgUnitIds: missing: required when organization is true'],
+    ];
+    for (const [raw, message] of cases) expect(() => parseSettings(raw)).toThrow(message);
+  });
+
+  it('carries the organization function\'s settings through its environment', () => {
+    const settings = parseSettings({ mode: 'protect', orgUnitIds: 'r-ab12', excludeAccounts: '111122223333', orgRoleName: 'reader' });
+    const environment = orgSettingsToEnvironment(settings);
+    expect(environment).toMatchObject({ AMI_GUARD_ORG_UNIT_IDS: 'r-ab12', AMI_GUARD_EXCLUDE_ACCOUNTS: '111122223333', AMI_GUARD_ORG_ROLE_NAME: 'reader' });
+    expect(orgSettingsFromEnvironment(environment)).toMatchObject({ mode: 'protect', orgUnitIds: ['r-ab12'], excludeAccounts: ['111122223333'], orgRoleName: 'reader' });
+    // the single-account function's environment is unchanged
+    expect(Object.keys(settingsToEnvironment(settings))).not.toContain('AMI_GUARD_ORG_ROLE_NAME');
   });
 
   it('parses context strings: numbers, comma-separated lists, empty meaning unset', () => {

@@ -1,0 +1,396 @@
+// The Lambda adapter of the organization state machine: one function, three steps (event.step).
+//   list   -> the accounts to scan (the Distributed Map's items); the listing goes to S3
+//   gather -> one account's inventory, candidates and evidence, through its member role, to S3
+//   decide -> every gathered account read back, cross-account evidence, verdicts, actions,
+//             one stored report and one notification
+// It holds no rule: run-org.ts and the engine decide; this file wires events, S3 and SNS.
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import type { Report, ReportSummary, RunConfig, RunError } from './contract';
+import { describeError } from './aws/errors';
+import { createAwsGateway } from './aws/gateway';
+import { createPublisher } from './aws/notify';
+import { createObjectStore, type ObjectStore } from './aws/object-store';
+import { assumeMemberRole, createOrganizationGateway, type OrganizationGateway } from './aws/organization';
+import { createReportStore, type StoredReport } from './aws/report-store';
+import { forEachLimited } from './concurrency';
+import { indexLineage } from './engine/lineage';
+import type { Evidence, ImageRecord, Inventory } from './engine/model';
+import { invocationFailure } from './handler';
+import { renderMarkdown } from './report/markdown';
+import { buildNotification } from './report/notification';
+import { runContext, type Gathered, type RunContext } from './run';
+import { decideOrganization, gatewayCache, gatherMember, listMembers, type Gateways } from './run-org';
+import { fromJson, toJson } from './serialize';
+import { deployedRunConfig, type OrgRuntimeSettings, orgSettingsFromEnvironment } from './settings';
+
+/** Time kept back from the Lambda timeout to store and notify after a step stops starting checks. */
+const SAFETY_MARGIN_MS = 60_000;
+/** Above this many members the list step leaves the list out of its output (it is in the listing object). */
+const MAX_INLINE_MEMBERS = 1000;
+/** S3 reads in flight at once in the decide step. */
+const READ_CONCURRENCY = 16;
+
+const logger = new Logger({ serviceName: 'ami-guard' });
+
+export const STEPS = ['list', 'gather', 'decide'] as const;
+const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+const runFields = {
+  runId: z.string({ error: 'is not a string' }).regex(RUN_ID, { error: 'is not a run ID (1-128 letters, digits, ., _ or -)' }),
+  startedAt: z.iso.datetime({ error: 'is not an ISO timestamp like 2026-01-05T06:00:00.000Z' }),
+};
+
+/** One gather result as the item processor returns it. */
+const gatherResultSchema = z.object({ accountId: z.string(), key: z.string().optional(), error: z.string().optional() });
+
+const eventSchemas = {
+  list: z.strictObject({ step: z.literal('list') }),
+  gather: z.strictObject({
+    step: z.literal('gather'),
+    accountId: z.string({ error: 'is not a string' }).regex(/^\d{12}$/, { error: 'is not a 12-digit account ID' }),
+    ...runFields,
+  }),
+  decide: z.strictObject({
+    step: z.literal('decide'),
+    ...runFields,
+    listingKey: z.string({ error: 'is not a string' }).min(1, { error: 'is empty' }),
+    /** the Distributed Map's output: its ResultWriter manifest, or the error its Catch caught */
+    gathered: z
+      .object({
+        ResultWriterDetails: z.object({ Bucket: z.string(), Key: z.string() }).optional(),
+        Error: z.string().optional(),
+        Cause: z.string().optional(),
+      })
+      .optional(),
+    /** the gather results inline, when the map writes no results to S3 */
+    results: z.array(gatherResultSchema, { error: 'is not a list of gather results' }).optional(),
+  }),
+};
+
+export type OrgEvent = { [S in keyof typeof eventSchemas]: z.output<(typeof eventSchemas)[S]> }[keyof typeof eventSchemas];
+type DecideEvent = z.output<typeof eventSchemas.decide>;
+
+export interface ListOutput {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly items: readonly { readonly accountId: string }[];
+  readonly organizationArn: string;
+  /** the organization's active accounts; left out above MAX_INLINE_MEMBERS (read listingKey) */
+  readonly members?: readonly string[];
+  /** the S3 key of the listing (organization ARN, members, the accounts to scan) */
+  readonly listingKey: string;
+}
+
+export type GatherOutput = { readonly accountId: string; readonly key: string } | { readonly accountId: string; readonly error: string };
+
+export interface DecideOutput {
+  readonly runId: string;
+  readonly accounts: number;
+  readonly summary: ReportSummary;
+  readonly errors: number;
+  readonly report?: string;
+}
+
+/** What the list step stores for the decide step. */
+interface Listing {
+  readonly organizationArn: string;
+  readonly members: readonly string[];
+  readonly scanned: readonly string[];
+}
+
+/** What the gather step stores per account: Gathered without its index (rebuilt from the inventory), with the step's errors. */
+interface StoredGathering {
+  readonly inventory: Inventory;
+  readonly candidates: readonly ImageRecord[];
+  readonly missing: readonly string[];
+  readonly evidence: Evidence;
+  readonly errors: readonly RunError[];
+}
+
+export class InvalidEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEventError';
+  }
+}
+
+interface Environment {
+  readonly settings: OrgRuntimeSettings;
+  readonly reportBucket: string;
+  readonly topicArn: string;
+  readonly region: string;
+}
+
+export async function handler(event: unknown, context: Context): Promise<ListOutput | GatherOutput | DecideOutput> {
+  logger.addContext(context);
+  const request = parseOrgEvent(event);
+  const environment = readEnvironment(process.env);
+  const config = orgRunConfig(environment.settings);
+  const store = createObjectStore(environment.reportBucket);
+  const remainingMs = () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
+  if (request.step === 'list') return listStep(config, environment.settings, store);
+  logger.appendKeys({ runId: request.runId });
+  const steps = { config, store, remainingMs, gateways: memberGateways(context.invokedFunctionArn, environment.settings.orgRoleName) };
+  if (request.step === 'gather') return gatherStep(request.accountId, request.runId, new Date(request.startedAt), steps);
+  return decideStep(request, steps, environment);
+}
+
+/** Checks the event before anything else: one error naming the bad field, no AWS call. */
+export function parseOrgEvent(event: unknown): OrgEvent {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new InvalidEventError(`invalid event: expected an object with step (one of ${STEPS.join(', ')})`);
+  }
+  const step = (event as { step?: unknown }).step;
+  if (typeof step !== 'string' || !(STEPS as readonly string[]).includes(step)) {
+    throw new InvalidEventError(`invalid event step: ${step === undefined ? 'missing' : JSON.stringify(step)} is not one of ${STEPS.join(', ')}`);
+  }
+  const parsed = eventSchemas[step as OrgEvent['step']].safeParse(event);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue.code === 'unrecognized_keys') throw new InvalidEventError(`invalid event ${issue.keys[0]}: unknown field of the ${step} step`);
+  const field = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace('.[', '[');
+  let value: unknown = event;
+  for (const part of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey];
+  if (value === undefined) throw new InvalidEventError(`invalid event ${field}: missing (the ${step} step needs it)`);
+  throw new InvalidEventError(`invalid event ${field}: ${JSON.stringify(value).slice(0, 80)} ${issue.message}`);
+}
+
+function readEnvironment(environment: NodeJS.ProcessEnv): Environment {
+  const settings = orgSettingsFromEnvironment(environment);
+  const required = (name: string): string => {
+    const value = environment[name];
+    if (!value) throw new Error(`invalid environment: ${name} is not set`);
+    return value;
+  };
+  const region = required('AWS_REGION');
+  return {
+    settings: settings.regions.length > 0 ? settings : { ...settings, regions: [region] },
+    reportBucket: required('REPORT_BUCKET'),
+    topicArn: required('TOPIC_ARN'),
+    region,
+  };
+}
+
+/** The organization scan the deployed settings describe. */
+export function orgRunConfig(settings: OrgRuntimeSettings): RunConfig {
+  return {
+    command: 'scan',
+    imageIds: [],
+    mode: settings.mode,
+    trigger: 'schedule',
+    ...deployedRunConfig(settings),
+    org: { roleName: settings.orgRoleName },
+  };
+}
+
+/** The accounts to scan: the members, only those under orgUnitIds when set, never the excluded ones. */
+export function chooseAccounts(
+  members: readonly string[],
+  underUnits: readonly string[] | undefined,
+  excludeAccounts: readonly string[],
+): string[] {
+  const included = underUnits === undefined ? undefined : new Set(underUnits);
+  const excluded = new Set(excludeAccounts);
+  return members.filter((accountId) => (included === undefined || included.has(accountId)) && !excluded.has(accountId));
+}
+
+const listingKeyOf = (runId: string): string => `org/${runId}/listing.json`;
+export const gatheredKey = (runId: string, accountId: string): string => `org/${runId}/gathered/${accountId}.json`;
+
+async function listStep(config: RunConfig, settings: OrgRuntimeSettings, store: ObjectStore): Promise<ListOutput> {
+  const organization = createOrganizationGateway();
+  const { organizationArn, members } = await listMembers(config, organization);
+  const underUnits = settings.orgUnitIds.length > 0 ? await accountsUnder(organization, settings.orgUnitIds) : undefined;
+  const scanned = chooseAccounts(members, underUnits, settings.excludeAccounts);
+  const runId = randomUUID();
+  const startedAt = new Date().toISOString();
+  const listingKey = listingKeyOf(runId);
+  await store.put(listingKey, JSON.stringify({ organizationArn, members, scanned } satisfies Listing));
+  logger.info('accounts listed', { runId, members: members.length, scanned: scanned.length });
+  return {
+    runId,
+    startedAt,
+    items: scanned.map((accountId) => ({ accountId })),
+    organizationArn,
+    ...(members.length <= MAX_INLINE_MEMBERS ? { members } : {}),
+    listingKey,
+  };
+}
+
+async function accountsUnder(organization: OrganizationGateway, unitIds: readonly string[]): Promise<string[]> {
+  const found = new Set<string>();
+  for (const unitId of unitIds) for (const accountId of await organization.listAccountsUnder(unitId)) found.add(accountId);
+  return [...found];
+}
+
+/** The home account (the function's own) keeps its credentials; every other account is reached through its member role. */
+function memberGateways(functionArn: string, roleName: string): Gateways {
+  const home = functionArn.split(':')[4];
+  return gatewayCache(async (accountId) =>
+    accountId === home ? createAwsGateway() : createAwsGateway({ credentials: await assumeMemberRole(accountId, roleName) }),
+  );
+}
+
+interface StepDeps {
+  readonly config: RunConfig;
+  readonly store: ObjectStore;
+  readonly remainingMs: () => number;
+  readonly gateways: Gateways;
+}
+
+function stepContext(config: RunConfig, startedAt: Date, remainingMs: () => number): RunContext {
+  // Every step judges ages against the run's start, so all accounts see the same policy date.
+  return runContext(config, { now: () => startedAt, progress: (message) => logger.info(message), remainingMs });
+}
+
+async function gatherStep(accountId: string, runId: string, startedAt: Date, deps: StepDeps): Promise<GatherOutput> {
+  const context = stepContext(deps.config, startedAt, deps.remainingMs);
+  const gathered = await gatherMember(context, accountId, deps.gateways);
+  if (gathered === undefined) {
+    // A role that cannot be assumed is an answer: the decide step reports it.
+    const error = context.errors.map((entry) => entry.message).join('; ');
+    logger.warn('account not gathered', { accountId, error });
+    return { accountId, error };
+  }
+  const { inventory, candidates, missing, evidence } = gathered;
+  const key = gatheredKey(runId, accountId);
+  await deps.store.put(key, toJson({ inventory, candidates, missing, evidence, errors: context.errors } satisfies StoredGathering));
+  logger.info('account gathered', { accountId, images: inventory.images.length, candidates: candidates.length, errors: context.errors.length });
+  return { accountId, key };
+}
+
+async function decideStep(event: DecideEvent, deps: StepDeps, environment: Environment): Promise<DecideOutput> {
+  const context = stepContext(deps.config, new Date(event.startedAt), deps.remainingMs);
+  const listingText = await deps.store.get(event.listingKey);
+  if (listingText === undefined) throw new Error(`the listing ${event.listingKey} is not in ${deps.store.bucket}`);
+  const listing = JSON.parse(listingText) as Listing;
+
+  const failures = await gatherFailures(event, context.errors);
+  const gathered = new Map<string, Gathered>();
+  // Every account the list step chose is either read back or named in the report's errors.
+  await forEachLimited(listing.scanned, READ_CONCURRENCY, async (accountId) => {
+    const text = await deps.store.get(gatheredKey(event.runId, accountId));
+    if (text === undefined) {
+      const why = failures.get(accountId) ?? 'its gather step left no result (it failed after its retries, or the map stopped)';
+      context.errors.push({ check: 'cross-account', message: `account ${accountId} not scanned: ${why}` });
+      return;
+    }
+    const stored = fromJson<StoredGathering>(text);
+    context.errors.push(...stored.errors);
+    gathered.set(accountId, { ...stored, index: indexLineage(stored.inventory.images) });
+  });
+  // Accounts in the listing order, so the report reads the same from run to run.
+  const ordered = new Map(listing.scanned.filter((id) => gathered.has(id)).map((id) => [id, gathered.get(id) as Gathered]));
+
+  const decided = await decideOrganization(
+    context,
+    { organizationArn: listing.organizationArn, members: listing.members, gathered: ordered },
+    createOrganizationGateway(),
+    deps.gateways,
+    () => new Date(),
+  );
+  const report = { ...decided, runId: event.runId };
+  logger.info('run decided', { summary: report.summary, errors: report.errors });
+
+  const stored = await storeReport(report, environment);
+  const notified = await notify(report, stored, environment);
+  const failure = invocationFailure('schedule', report, stored !== undefined, notified);
+  if (failure !== undefined) {
+    throw new Error(
+      `ami-guard organization run ${report.runId} failed: ${failure}; ${report.errors.length} errors, ${report.summary.unverified} unverified` +
+        `${stored ? `; report at ${stored.json.s3Uri}` : '; report not stored'}`,
+    );
+  }
+  return { runId: report.runId, accounts: ordered.size, summary: report.summary, errors: report.errors.length, report: stored?.json.s3Uri };
+}
+
+/**
+ * Why accounts failed, from the map's output: its ResultWriter manifest (failed executions and
+ * `{accountId, error}` answers), inline results, or the error the map's Catch caught. A result
+ * that cannot be read becomes a run error; the accounts themselves are reported from the listing.
+ */
+async function gatherFailures(event: DecideEvent, errors: RunError[]): Promise<Map<string, string>> {
+  const failures = new Map<string, string>();
+  for (const result of event.results ?? []) if (result.error !== undefined) failures.set(result.accountId, result.error);
+  const { gathered } = event;
+  if (gathered?.Error !== undefined) {
+    errors.push({ check: 'cross-account', message: `the account map failed: ${gathered.Error}${gathered.Cause ? `: ${gathered.Cause}` : ''}` });
+  }
+  const details = gathered?.ResultWriterDetails;
+  if (details === undefined) return failures;
+  try {
+    const results = createObjectStore(details.Bucket);
+    const manifest = JSON.parse((await results.get(details.Key)) ?? '{}') as MapManifest;
+    const files = [...(manifest.ResultFiles?.FAILED ?? []), ...(manifest.ResultFiles?.SUCCEEDED ?? [])];
+    for (const file of files) {
+      for (const execution of JSON.parse((await results.get(file.Key)) ?? '[]') as MapExecution[]) {
+        const failure = executionFailure(execution);
+        if (failure !== undefined) failures.set(failure.accountId, failure.message);
+      }
+    }
+  } catch (error) {
+    errors.push({ check: 'cross-account', message: `the map's results at s3://${details.Bucket}/${details.Key} could not be read: ${describeError(error)}` });
+  }
+  return failures;
+}
+
+/** The ResultWriter manifest Step Functions writes beside the child executions' results. */
+interface MapManifest {
+  readonly ResultFiles?: Readonly<Record<'FAILED' | 'SUCCEEDED' | 'PENDING', readonly { readonly Key: string }[] | undefined>>;
+}
+
+interface MapExecution {
+  readonly Input?: string;
+  readonly Output?: string;
+  readonly Status?: string;
+  readonly Error?: string;
+  readonly Cause?: string;
+}
+
+/** One child execution's failure: it failed, or it answered `{accountId, error}`. */
+export function executionFailure(execution: MapExecution): { accountId: string; message: string } | undefined {
+  const input = safeParse(execution.Input);
+  const output = safeParse(execution.Output);
+  const accountId = typeof output?.accountId === 'string' ? output.accountId : typeof input?.accountId === 'string' ? input.accountId : undefined;
+  if (accountId === undefined) return undefined;
+  if (typeof output?.error === 'string') return { accountId, message: output.error };
+  if (execution.Status !== undefined && execution.Status !== 'SUCCEEDED') {
+    return { accountId, message: `gather ${execution.Status.toLowerCase()}: ${execution.Error ?? 'no error'}${execution.Cause ? `: ${execution.Cause.slice(0, 300)}` : ''}` };
+  }
+  return undefined;
+}
+
+function safeParse(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function storeReport(report: Report, environment: Environment): Promise<StoredReport | undefined> {
+  try {
+    const stored = await createReportStore(environment.reportBucket, environment.region).save(report, renderMarkdown(report));
+    logger.info('report stored', { location: stored.json.s3Uri });
+    return stored;
+  } catch (error) {
+    logger.error('report not stored', { error: error as Error });
+    return undefined;
+  }
+}
+
+async function notify(report: Report, stored: StoredReport | undefined, environment: Environment): Promise<boolean> {
+  try {
+    const messageId = await createPublisher(environment.topicArn)(buildNotification(report, stored?.json));
+    logger.info('notification published', { messageId });
+    return true;
+  } catch (error) {
+    logger.error('notification not published', { error: error as Error });
+    return false;
+  }
+}

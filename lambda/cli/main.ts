@@ -12,7 +12,7 @@ import { createPublisher } from '../aws/notify';
 import { assumeMemberRole, createOrganizationGateway } from '../aws/organization';
 import { runOrganization, type OrgDeps } from '../run-org';
 import type { OrgSettings, Report, RunConfig } from '../contract';
-import { renderJson } from '../report/json';
+import { jsonChunks } from '../report/json';
 import { renderMarkdown } from '../report/markdown';
 import { buildNotification } from '../report/notification';
 import { renderText } from '../report/text';
@@ -60,7 +60,8 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
       report = { ...report, errors: [...report.errors, { check: 'notify', message: `publishing to ${config.topicArn} failed: ${describeError(error)}` }] };
     }
   }
-  io.stdout.write(render(report, format));
+  if (format === 'json') for (const chunk of jsonChunks(report)) io.stdout.write(chunk);
+  else io.stdout.write(format === 'markdown' ? renderMarkdown(report) : renderText(report));
   return exitStatus(config, report);
 }
 
@@ -68,12 +69,6 @@ export function exitStatus(config: Pick<RunConfig, 'command'>, report: Report): 
   if (report.errors.length > 0 || report.summary.unverified > 0) return 1;
   if (config.command === 'check' && report.images.some((image) => image.verdict !== 'safe')) return 1;
   return 0;
-}
-
-function render(report: Report, format: Format): string {
-  if (format === 'json') return renderJson(report);
-  if (format === 'markdown') return renderMarkdown(report);
-  return renderText(report);
 }
 
 /** Organization mode: the home account keeps its own credentials, every other account is reached through its member role. */

@@ -55,4 +55,17 @@ function summarise(imagesScanned: number, images: readonly ImageEntry[], pricePe
   };
 }
 
-export const renderJson = (report: Report): string => `${JSON.stringify(report, null, 2)}\n`;
+/**
+ * The report as pretty JSON, in pieces: one image entry at a time, so a large report is written
+ * out without ever holding the whole text (the same text as JSON.stringify(report, null, 2)).
+ */
+export function* jsonChunks(report: Report): Generator<string> {
+  const { images, errors, ...head } = report;
+  const indent = (text: string, spaces: string): string => text.replace(/\n/g, `\n${spaces}`);
+  const opening = JSON.stringify(head, null, 2);
+  yield `${opening.slice(0, -2)},\n  "images": [`;
+  for (let i = 0; i < images.length; i += 1) yield `${i === 0 ? '' : ','}\n    ${indent(JSON.stringify(images[i], null, 2), '    ')}`;
+  yield `${images.length > 0 ? '\n  ' : ''}],\n  "errors": ${indent(JSON.stringify(errors, null, 2), '  ')}\n}\n`;
+}
+
+export const renderJson = (report: Report): string => [...jsonChunks(report)].join('');

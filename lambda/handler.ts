@@ -6,10 +6,8 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig, type Trigger } from './contract';
 import { createAwsGateway } from './aws/gateway';
-import { createPublisher } from './aws/notify';
-import { createReportStore, type StoredReport } from './aws/report-store';
-import { renderMarkdown } from './report/markdown';
-import { buildNotification, runFailed } from './report/notification';
+import { notify, storeReport } from './deliver';
+import { runFailed } from './report/notification';
 import { run } from './run';
 import { deployedRunConfig, type RuntimeSettings, settingsFromEnvironment } from './settings';
 
@@ -91,8 +89,8 @@ export async function handler(event: unknown, context: Context): Promise<Report>
   logger.info('run finished', { summary: report.summary, errors: report.errors });
   recordMetrics(report);
 
-  const stored = await storeReport(report, environment);
-  const notified = invocation.notify ? await notify(report, stored, environment) : true;
+  const stored = await storeReport(report, environment, logger);
+  const notified = invocation.notify ? await notify(report, stored, environment, logger) : true;
 
   // Both triggers return the JSON report; when the invocation fails instead is decided here.
   // The report is stored and the notification published before any throw, so a failed run is
@@ -196,28 +194,4 @@ function recordMetrics(report: Report): void {
   metrics.addDimension('mode', report.mode);
   for (const [name, value] of Object.entries(counts)) metrics.addMetric(name, MetricUnit.Count, value);
   metrics.publishStoredMetrics();
-}
-
-async function storeReport(report: Report, environment: Environment): Promise<StoredReport | undefined> {
-  try {
-    const store = createReportStore(environment.reportBucket, environment.region);
-    const stored = await store.save(report, renderMarkdown(report));
-    logger.info('report stored', { location: stored.json.s3Uri });
-    return stored;
-  } catch (error) {
-    // Notify anyway: the notification says the report could not be stored, and the run fails.
-    logger.error('report not stored', { error: error as Error });
-    return undefined;
-  }
-}
-
-async function notify(report: Report, stored: StoredReport | undefined, environment: Environment): Promise<boolean> {
-  try {
-    const messageId = await createPublisher(environment.topicArn)(buildNotification(report, stored?.json));
-    logger.info('notification published', { messageId });
-    return true;
-  } catch (error) {
-    logger.error('notification not published', { error: error as Error });
-    return false;
-  }
 }

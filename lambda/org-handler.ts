@@ -8,19 +8,16 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import type { Report, ReportSummary, RunConfig, RunError } from './contract';
+import type { ReportSummary, RunConfig, RunError } from './contract';
 import { describeError } from './aws/errors';
 import { createAwsGateway } from './aws/gateway';
-import { createPublisher } from './aws/notify';
 import { createObjectStore, type ObjectStore } from './aws/object-store';
 import { assumeMemberRole, createOrganizationGateway, type OrganizationGateway } from './aws/organization';
-import { createReportStore, type StoredReport } from './aws/report-store';
+import { notify, storeReport } from './deliver';
 import { forEachLimited } from './concurrency';
 import { indexLineage } from './engine/lineage';
 import type { Evidence, ImageRecord, Inventory } from './engine/model';
 import { invocationFailure } from './handler';
-import { renderMarkdown } from './report/markdown';
-import { buildNotification } from './report/notification';
 import { runContext, type Gathered, type RunContext } from './run';
 import { decideOrganization, gatewayCache, gatherMember, listMembers, type Gateways } from './run-org';
 import { fromJson, toJson } from './serialize';
@@ -295,8 +292,8 @@ async function decideStep(event: DecideEvent, deps: StepDeps, environment: Envir
   const report = { ...decided, runId: event.runId };
   logger.info('run decided', { summary: report.summary, errors: report.errors });
 
-  const stored = await storeReport(report, environment);
-  const notified = await notify(report, stored, environment);
+  const stored = await storeReport(report, environment, logger);
+  const notified = await notify(report, stored, environment, logger);
   const failure = invocationFailure('schedule', report, stored !== undefined, notified);
   if (failure !== undefined) {
     throw new Error(
@@ -370,27 +367,5 @@ function safeParse(text: string | undefined): Record<string, unknown> | undefine
     return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-async function storeReport(report: Report, environment: Environment): Promise<StoredReport | undefined> {
-  try {
-    const stored = await createReportStore(environment.reportBucket, environment.region).save(report, renderMarkdown(report));
-    logger.info('report stored', { location: stored.json.s3Uri });
-    return stored;
-  } catch (error) {
-    logger.error('report not stored', { error: error as Error });
-    return undefined;
-  }
-}
-
-async function notify(report: Report, stored: StoredReport | undefined, environment: Environment): Promise<boolean> {
-  try {
-    const messageId = await createPublisher(environment.topicArn)(buildNotification(report, stored?.json));
-    logger.info('notification published', { messageId });
-    return true;
-  } catch (error) {
-    logger.error('notification not published', { error: error as Error });
-    return false;
   }
 }

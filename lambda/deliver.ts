@@ -1,0 +1,40 @@
+// Where a Lambda run's report goes: the report bucket (JSON and Markdown) and one SNS notification.
+// Shared by the scheduled/manual handler and the organization's decide step.
+
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Report } from './contract';
+import { createPublisher } from './aws/notify';
+import { createReportStore, type StoredReport } from './aws/report-store';
+import { renderMarkdown } from './report/markdown';
+import { buildNotification } from './report/notification';
+
+export interface Destination {
+  readonly reportBucket: string;
+  readonly region: string;
+  readonly topicArn: string;
+}
+
+/** Stores the report; undefined when it could not (the run then fails, after notifying). */
+export async function storeReport(report: Report, destination: Destination, logger: Logger): Promise<StoredReport | undefined> {
+  try {
+    const stored = await createReportStore(destination.reportBucket, destination.region).save(report, renderMarkdown(report));
+    logger.info('report stored', { location: stored.json.s3Uri });
+    return stored;
+  } catch (error) {
+    // Notify anyway: the notification says the report could not be stored, and the run fails.
+    logger.error('report not stored', { error: error as Error });
+    return undefined;
+  }
+}
+
+/** Publishes the one notification of the run; false when it could not. */
+export async function notify(report: Report, stored: StoredReport | undefined, destination: Destination, logger: Logger): Promise<boolean> {
+  try {
+    const messageId = await createPublisher(destination.topicArn)(buildNotification(report, stored?.json));
+    logger.info('notification published', { messageId });
+    return true;
+  } catch (error) {
+    logger.error('notification not published', { error: error as Error });
+    return false;
+  }
+}

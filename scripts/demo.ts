@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     const check = await runCliProcess(checkArgs, env, { inheritStdout: true });
     process.stderr.write(check.stderr);
     say(`exit status ${check.code} (1: at least one image is not safe to deregister)`);
-    const reads = sandbox.calls.filter((c) => /^(Describe|Get)/.test(c.action) || c.action === 'Publish').length;
+    const reads = sandbox.calls.filter((c) => /^(Describe|Get|List)/.test(c.action) || c.action === 'Publish').length;
     say(`${sandbox.calls.length} AWS calls served by the sandbox; ${sandbox.calls.length - reads} of them changed anything.`);
   } finally {
     await sandbox.stop();

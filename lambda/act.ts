@@ -2,13 +2,13 @@
 // right after its own re-check in this run. Every outcome is recorded; a failure never turns
 // into a deregistration.
 
-import type { ActionEntry, Reason, RunError, SnapshotOutcome, Verdict } from './contract';
+import { EXTRA_SOURCES, type ActionEntry, type ExtraSource, type Reason, type RunError, type SnapshotOutcome, type Verdict } from './contract';
 import type { AwsGateway } from './aws/gateway';
 import { describeError } from './aws/errors';
 import { forEachLimited } from './concurrency';
 import { attempt } from './gather';
 import { descendantsOf, type LineageIndex } from './engine/lineage';
-import { keyOf, type ImageRecord } from './engine/model';
+import { keyOf, type CheckResult, type ImageRecord, type ImageReference } from './engine/model';
 import { isProtected } from './engine/protection';
 import { batchByRegion } from './engine/references';
 import { planActions, type ImagePlan, type PlannedAction } from './engine/plan';
@@ -41,22 +41,36 @@ export async function carryOut(plans: readonly ImagePlan[], context: ActContext)
     perRegion.set(plan.image.region, [...(perRegion.get(plan.image.region) ?? []), plan]);
   }
   await Promise.all(
-    [...perRegion.values()].map((list) =>
-      forEachLimited(list, PER_REGION_CONCURRENCY, async (plan) => {
+    [...perRegion].map(async ([region, list]) => {
+      const marked = new Set<ImagePlan>();
+      await forEachLimited(list, PER_REGION_CONCURRENCY, async (plan) => {
+        if (await applyMarks(plan.image, plan.marks, outcomes.get(keyOf(plan.image)) as Outcome, context)) marked.add(plan);
+      });
+      const due = list.filter((plan) => plan.deregister);
+      if (due.length === 0) return;
+      // The extra sources, listed again right before this region's deregistrations.
+      const sources = await listSourcesAgain(region, context);
+      await forEachLimited(due, PER_REGION_CONCURRENCY, async (plan) => {
         const outcome = outcomes.get(keyOf(plan.image)) as Outcome;
-        const marked = await applyMarks(plan.image, plan.marks, outcome, context);
-        if (!plan.deregister) return;
-        if (!marked) {
+        if (!marked.has(plan)) {
           outcome.actions.push({ action: 'deregister', outcome: 'skipped', detail: 'an earlier action on this image failed' });
         } else if (context.shouldStop()) {
           outcome.actions.push({ action: 'deregister', outcome: 'skipped', detail: 'the run stopped before its time limit' });
         } else {
-          await recheckAndDeregister(plan.image, outcome, context);
+          await recheckAndDeregister(plan.image, outcome, context, sources);
         }
-      }),
-    ),
+      });
+    }),
   );
   return outcomes;
+}
+
+type SourceListings = ReadonlyMap<ExtraSource, CheckResult<readonly ImageReference[]>>;
+
+async function listSourcesAgain(region: string, context: ActContext): Promise<SourceListings> {
+  const listings = new Map<ExtraSource, CheckResult<readonly ImageReference[]>>();
+  await Promise.all(EXTRA_SOURCES.map(async (source) => void listings.set(source, await attempt(() => context.gateway.listSource(region, source)))));
+  return listings;
 }
 
 /** Applies the marks in order; false when one failed. */
@@ -92,8 +106,8 @@ async function applyMarks(image: ImageRecord, marks: readonly PlannedAction[], o
 }
 
 /** The re-check right before DeregisterImage: references of the image and its descendants, and protection. */
-async function recheckAndDeregister(image: ImageRecord, outcome: Outcome, context: ActContext): Promise<void> {
-  const { reasons, protection } = await recheck(image, context);
+async function recheckAndDeregister(image: ImageRecord, outcome: Outcome, context: ActContext, sources: SourceListings): Promise<void> {
+  const { reasons, protection } = await recheck(image, context, sources);
   if (reasons.length > 0) {
     const verdict = verdictOf(reasons);
     outcome.recheck = { verdict, reasons };
@@ -128,10 +142,23 @@ async function recheckAndDeregister(image: ImageRecord, outcome: Outcome, contex
   }
 }
 
-async function recheck(image: ImageRecord, context: ActContext): Promise<{ reasons: Reason[]; protection?: string }> {
+async function recheck(image: ImageRecord, context: ActContext, sources: SourceListings): Promise<{ reasons: Reason[]; protection?: string }> {
   const reasons: Reason[] = [];
   const { gateway } = context;
   const family = [image, ...descendantsOf(image, context.index)];
+  // Descendants in other regions were cleared by this run's own listings; the image's region is listed again.
+  for (const [source, listed] of sources) {
+    if (!listed.ok) {
+      reasons.push({ code: 'check-failed', check: 'recheck', message: `${source} in ${image.region}: ${listed.message}` });
+      continue;
+    }
+    for (const ref of listed.value) {
+      if (ref.imageId === image.imageId) reasons.push({ code: 'referenced', resourceType: ref.resourceType, arn: ref.arn });
+      else if (family.some((member) => member.imageId === ref.imageId && member.region === image.region)) {
+        reasons.push({ code: 'ancestor-of-in-use', imageId: ref.imageId, region: image.region });
+      }
+    }
+  }
   for (const [region, batches] of batchByRegion(family)) {
     for (const ids of batches) {
       const answer = await attempt(() => gateway.describeImageReferences(region, ids));

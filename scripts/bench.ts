@@ -3,12 +3,14 @@
 // 25 ms latency per call; the real CLI scans it in report mode over every region. Prints calls
 // against their lower bound, time against the throttle bound, peak RSS, and correctness against
 // the generator's ground truth. Exits 1 on any false safe.
+// `--accounts N` (N > 1) makes an organization of N such accounts and runs `scan --org`: each
+// account has its own EC2 buckets, so the bound is the busiest (account, region) pair.
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import type { Report } from '../lambda/contract';
-import { generateAccount, startSandbox, type Sandbox } from '../sandbox';
+import { DEFAULT_ORG_ROLE_NAME, type Report } from '../lambda/contract';
+import { generateAccount, OrganizationBuilder, startSandbox, type Sandbox } from '../sandbox';
 import { CLI_PATH, sandboxEnvironment } from './cli-process';
 
 const BUCKET = { capacity: 100, refillPerSecond: 20 };
@@ -18,6 +20,7 @@ interface Options {
   images: number;
   regions: string[];
   seed: number;
+  accounts: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -25,18 +28,22 @@ function parseOptions(argv: string[]): Options {
     .option('--images <n>', 'owned images in the account', '5000')
     .option('--regions <list>', 'comma-separated regions', 'us-east-1,eu-west-1')
     .option('--seed <n>', 'generator seed', '1')
+    .option('--accounts <n>', 'accounts of an organization, each with --images images, scanned with --org', '1')
     .exitOverride()
     .parse(argv, { from: 'user' });
-  const raw = program.opts<{ images: string; regions: string; seed: string }>();
+  const raw = program.opts<{ images: string; regions: string; seed: string; accounts: string }>();
   const images = Number(raw.images);
   const seed = Number(raw.seed);
+  const accounts = Number(raw.accounts);
   if (!Number.isInteger(images) || images < 1) throw new Error(`invalid --images "${raw.images}"`);
   if (!Number.isInteger(seed)) throw new Error(`invalid --seed "${raw.seed}"`);
-  return { images, seed, regions: raw.regions.split(',').map((r) => r.trim()) };
+  if (!Number.isInteger(accounts) || accounts < 1 || accounts > 50) throw new Error(`invalid --accounts "${raw.accounts}": 1 to 50`);
+  return { images, seed, accounts, regions: raw.regions.split(',').map((r) => r.trim()) };
 }
 
-async function runScan(sandbox: Sandbox, regions: string[]): Promise<{ report: Report; seconds: number; peakRssMiB: number; code: number }> {
+async function runScan(sandbox: Sandbox, regions: string[], org: boolean): Promise<{ report: Report; seconds: number; peakRssMiB: number; code: number }> {
   const args = ['scan', '--region', regions.join(','), '--format', 'json', '--min-age-days', '0', '--unused-days', '0', '--keep-latest', '0'];
+  if (org) args.push('--org');
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--require', join(__dirname, 'rss-probe.js'), CLI_PATH, ...args], {
@@ -62,12 +69,31 @@ async function runScan(sandbox: Sandbox, regions: string[]): Promise<{ report: R
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const generated = generateAccount({ seed: options.seed, images: options.images, regions: options.regions, now: new Date() });
-  const sandbox = await startSandbox(generated.account, { latencyMs: LATENCY_MS, throttle: { describe: BUCKET } });
-  process.stderr.write(`bench: ${options.images} images in ${options.regions.join(', ')} (seed ${options.seed}); scanning...\n`);
+  const org = options.accounts > 1;
+  const accounts = Array.from({ length: options.accounts }, (_, i) =>
+    generateAccount({
+      seed: options.seed + i,
+      images: options.images,
+      regions: options.regions,
+      now: new Date(),
+      accountId: org ? `10000000${String(i + 1).padStart(4, '0')}` : undefined,
+    }),
+  );
+  const truth = Object.assign({}, ...accounts.map((a) => a.truth)) as (typeof accounts)[number]['truth'];
+  const owners = new Map(accounts.flatMap((a) => Object.keys(a.truth).map((imageId) => [imageId, a.account.accountId] as const)));
+  const account = org
+    ? accounts.reduce(
+        (builder, generated) => builder.account(generated.account),
+        new OrganizationBuilder({ managementAccountId: accounts[0].account.accountId, organizationId: 'o-benchmark01', memberRoleName: DEFAULT_ORG_ROLE_NAME }),
+      )
+    : accounts[0].account;
+  const sandbox = await startSandbox(account, { latencyMs: LATENCY_MS, throttle: { describe: BUCKET } });
+  process.stderr.write(
+    `bench: ${options.accounts > 1 ? `${options.accounts} accounts x ` : ''}${options.images} images in ${options.regions.join(', ')} (seed ${options.seed}); scanning...\n`,
+  );
   let result: Awaited<ReturnType<typeof runScan>>;
   try {
-    result = await runScan(sandbox, options.regions);
+    result = await runScan(sandbox, options.regions, org);
   } finally {
     await sandbox.stop();
   }
@@ -83,14 +109,19 @@ async function main(): Promise<void> {
     perAction.set(call.action, row);
   }
 
-  // lower bound: DescribeImages pages + one DescribeImageReferences per 10 images + one DescribeImageAttribute per candidate
-  const perRegion = options.regions.map((region) => {
-    const owned = Object.values(generated.truth).filter((t) => t.region === region).length;
-    const candidates = report.images.filter((i) => i.region === region).length;
-    const bound = Math.max(1, Math.ceil(owned / 1000)) + Math.ceil(owned / 10) + candidates;
-    const made = sandbox.calls.filter((c) => c.region === region && c.service === 'ec2').length;
-    return { region, owned, bound, made, minSeconds: Math.max(0, bound - BUCKET.capacity) / BUCKET.refillPerSecond };
-  });
+  // lower bound per (account, region): DescribeImages pages + one DescribeImageReferences per 10
+  // images + one DescribeImageAttribute per candidate
+  const perRegion = accounts.flatMap((generated) =>
+    options.regions.map((region) => {
+      const accountId = generated.account.accountId;
+      const owned = Object.values(generated.truth).filter((t) => t.region === region).length;
+      const candidates = report.images.filter((i) => i.region === region && owners.get(i.imageId) === accountId).length;
+      const bound = Math.max(1, Math.ceil(owned / 1000)) + Math.ceil(owned / 10) + candidates;
+      const made = sandbox.calls.filter((c) => c.region === region && c.service === 'ec2' && (!org || c.accountId === accountId)).length;
+      const label = org ? `${accountId} ${region}` : region;
+      return { region: label, owned, bound, made, minSeconds: Math.max(0, bound - BUCKET.capacity) / BUCKET.refillPerSecond };
+    }),
+  );
   const bound = perRegion.reduce((a, r) => a + r.bound, 0);
   const made = perRegion.reduce((a, r) => a + r.made, 0);
   const minSeconds = Math.max(...perRegion.map((r) => r.minSeconds));
@@ -100,17 +131,17 @@ async function main(): Promise<void> {
   let wronglyBlocked = 0;
   let unverified = 0;
   const reported = new Map(report.images.map((i) => [i.imageId, i]));
-  const missing = Object.keys(generated.truth).filter((imageId) => !reported.has(imageId)).length;
-  for (const [imageId, truth] of Object.entries(generated.truth)) {
+  const missing = Object.keys(truth).filter((imageId) => !reported.has(imageId)).length;
+  for (const [imageId, expected] of Object.entries(truth)) {
     const image = reported.get(imageId);
     if (image === undefined) continue;
-    if (image.verdict === 'safe' && truth.expected === 'blocked') falseSafe += 1;
-    if (image.verdict === 'blocked' && truth.expected === 'safe') wronglyBlocked += 1;
+    if (image.verdict === 'safe' && expected.expected === 'blocked') falseSafe += 1;
+    if (image.verdict === 'blocked' && expected.expected === 'safe') wronglyBlocked += 1;
     if (image.verdict === 'unverified') unverified += 1;
   }
 
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
-  out(`images ${options.images}, regions ${options.regions.join(',')}, seed ${options.seed}, latency ${LATENCY_MS} ms, throttle ${BUCKET.capacity}/${BUCKET.refillPerSecond} per second per region`);
+  out(`${org ? `accounts ${options.accounts} (organization, scan --org), ` : ''}images ${options.images}${org ? ' each' : ''}, regions ${options.regions.join(',')}, seed ${options.seed}, latency ${LATENCY_MS} ms, throttle ${BUCKET.capacity}/${BUCKET.refillPerSecond} per second per region`);
   out('');
   out('action                          made  succeeded  throttled');
   for (const [action, row] of [...perAction].sort()) {

@@ -9,7 +9,7 @@ import {
   paginateListOrganizationalUnitsForParent,
 } from '@aws-sdk/client-organizations';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { MalformedAnswerError } from './errors';
 
 /** Organizations is a global service answered in us-east-1. */
@@ -61,12 +61,29 @@ export function createOrganizationGateway(): OrganizationGateway {
 
 /**
  * Credentials of the member role in one account. They are fetched once here, so an account whose
- * role cannot be assumed is known before anything is asked of it.
+ * role cannot be assumed is known before anything is asked of it, and shared by every client of
+ * that account (one AssumeRole per account, renewed five minutes before they expire).
  */
 export async function assumeMemberRole(accountId: string, roleName: string): Promise<AwsCredentialIdentityProvider> {
-  const provider = fromTemporaryCredentials({
+  const assume = fromTemporaryCredentials({
     params: { RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`, RoleSessionName: 'ami-guard', DurationSeconds: 3600 },
   });
-  await provider();
-  return provider;
+  let current = await assume();
+  let renewing: Promise<AwsCredentialIdentity> | undefined;
+  return async () => {
+    const expires = current.expiration?.getTime() ?? Number.POSITIVE_INFINITY;
+    if (expires - Date.now() > 5 * 60_000) return current;
+    renewing ??= assume().then(
+      (fresh) => {
+        current = fresh;
+        renewing = undefined;
+        return fresh;
+      },
+      (error: unknown) => {
+        renewing = undefined;
+        throw error;
+      },
+    );
+    return renewing;
+  };
 }

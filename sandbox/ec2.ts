@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { deterministicHex, instanceArn, launchTemplateArn, recipeArn, ssmParameterArn } from './builder';
-import { bool, canonicalJson, globToRegExp, itemSet, leaf, objList, str, strList } from './query';
+import { bool, globToRegExp, itemSet, leaf, objList, str, strList } from './query';
 import { ApiError, COOLDOWN_MS, SandboxState } from './state';
+import { makeToken as makeBoundToken, readToken as readBoundToken } from './tokens';
 import type {
   ImageRecord,
   ImageUsageRecord,
@@ -131,45 +131,17 @@ function maxResults(params: Params, min: number, max: number): number | undefine
   return n;
 }
 
-interface TokenBody {
-  a: string;
-  h: string;
-  o: number;
-}
-
-/** Hash of the params a token is bound to (all but NextToken and MaxResults). */
-function bindingHash(params: Params): string {
+/** What a token is bound to: every parameter but NextToken and MaxResults. */
+function tokenBinding(params: Params): Params {
   const rest: Params = {};
   for (const [k, v] of Object.entries(params)) if (k !== 'NextToken' && k !== 'MaxResults') rest[k] = v;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
+  return rest;
 }
 
-function makeToken(action: string, params: Params, offset: number): string {
-  const body: TokenBody = { a: action, h: bindingHash(params), o: offset };
-  return Buffer.from(JSON.stringify(body)).toString('base64url');
-}
+const makeToken = (action: string, params: Params, offset: number): string => makeBoundToken(action, tokenBinding(params), offset);
 
-function readToken(action: string, params: Params): number {
-  const raw = str(params, 'NextToken');
-  if (raw === undefined || raw === '') return 0;
-  let body: TokenBody | undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object') body = parsed as TokenBody;
-  } catch {
-    body = undefined;
-  }
-  if (!body || typeof body.o !== 'number' || body.a !== action) {
-    throw new ApiError('InvalidPaginationToken', `The pagination token is not valid: ${raw}`);
-  }
-  if (body.h !== bindingHash(params)) {
-    throw new ApiError(
-      'InvalidPaginationToken',
-      'The pagination token was issued for a request with different parameters.',
-    );
-  }
-  return body.o;
-}
+const readToken = (action: string, params: Params): number =>
+  readBoundToken(action, tokenBinding(params), str(params, 'NextToken'), (message) => new ApiError('InvalidPaginationToken', message));
 
 /** Slices `all` for the page; returns the page and the XML `nextToken` element (or ''). */
 function paginate<T>(action: string, params: Params, all: T[], limit: number | undefined): [T[], string] {

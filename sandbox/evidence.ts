@@ -4,7 +4,6 @@
  * shapes follow the schemas/serializers of the installed SDK clients (client-auto-scaling 3.1169,
  * client-batch 3.1138, client-emr 3.1089, client-rbin 3.523).
  */
-import { createHash } from 'node:crypto';
 import {
   batchComputeEnvironmentArn,
   deterministicHex,
@@ -13,8 +12,9 @@ import {
   launchConfigurationArn,
   recycleBinRuleArn,
 } from './builder';
-import { canonicalJson, leaf, str } from './query';
+import { leaf, str } from './query';
 import { ApiError, SandboxState } from './state';
+import { makeToken, readToken } from './tokens';
 import type {
   BatchComputeEnvironmentRecord,
   EmrClusterRecord,
@@ -67,37 +67,7 @@ export function jsonToParams(value: JsonObject): Params {
   return p && typeof p === 'object' && !Array.isArray(p) ? p : {};
 }
 
-// ---------------------------------------------------------------- pagination tokens
-
-interface TokenBody {
-  k: string;
-  h: string;
-  o: number;
-}
-
-function bindingHash(binding: unknown): string {
-  return createHash('sha256').update(canonicalJson(binding)).digest('hex').slice(0, 16);
-}
-
-function makeToken(kind: string, binding: unknown, offset: number): string {
-  const body: TokenBody = { k: kind, h: bindingHash(binding), o: offset };
-  return Buffer.from(JSON.stringify(body)).toString('base64url');
-}
-
-/** The offset a token encodes; `fail` builds the service's error for a bad token. */
-function readToken(kind: string, binding: unknown, raw: string | undefined, fail: (msg: string) => ApiError): number {
-  if (raw === undefined || raw === '') return 0;
-  let body: TokenBody | undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object') body = parsed as TokenBody;
-  } catch {
-    body = undefined;
-  }
-  if (!body || typeof body.o !== 'number' || body.k !== kind) throw fail(`The pagination token is not valid: ${raw}`);
-  if (body.h !== bindingHash(binding)) throw fail('The pagination token was issued for a request with different parameters.');
-  return body.o;
-}
+// ---------------------------------------------------------------- pagination
 
 function page<T>(
   kind: string,

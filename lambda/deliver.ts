@@ -14,6 +14,16 @@ export interface Destination {
   readonly topicArn: string;
 }
 
+/** The bucket, topic and region a deployed function was given; a missing one is a deployment error. */
+export function destinationFromEnvironment(environment: Readonly<Record<string, string | undefined>>): Destination {
+  const required = (name: string): string => {
+    const value = environment[name];
+    if (!value) throw new Error(`invalid environment: ${name} is not set`);
+    return value;
+  };
+  return { region: required('AWS_REGION'), reportBucket: required('REPORT_BUCKET'), topicArn: required('TOPIC_ARN') };
+}
+
 /** Stores the report; undefined when it could not (the run then fails, after notifying). */
 export async function storeReport(report: Report, destination: Destination, logger: Logger): Promise<StoredReport | undefined> {
   try {

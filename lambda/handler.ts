@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig, type Trigger } from './contract';
 import { createAwsGateway } from './aws/gateway';
-import { notify, storeReport } from './deliver';
+import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
 import { runFailed } from './report/notification';
 import { run } from './run';
 import { deployedRunConfig, type RuntimeSettings, settingsFromEnvironment } from './settings';
@@ -50,27 +50,14 @@ export class InvalidEventError extends Error {
   }
 }
 
-interface Environment {
+interface Environment extends Destination {
   readonly settings: RuntimeSettings;
-  readonly reportBucket: string;
-  readonly topicArn: string;
-  readonly region: string;
 }
 
 function readEnvironment(environment: NodeJS.ProcessEnv): Environment {
   const settings = settingsFromEnvironment(environment);
-  const required = (name: string): string => {
-    const value = environment[name];
-    if (!value) throw new Error(`invalid environment: ${name} is not set`);
-    return value;
-  };
-  const region = required('AWS_REGION');
-  return {
-    settings: settings.regions.length > 0 ? settings : { ...settings, regions: [region] },
-    reportBucket: required('REPORT_BUCKET'),
-    topicArn: required('TOPIC_ARN'),
-    region,
-  };
+  const destination = destinationFromEnvironment(environment);
+  return { ...destination, settings: settings.regions.length > 0 ? settings : { ...settings, regions: [destination.region] } };
 }
 
 export async function handler(event: unknown, context: Context): Promise<Report> {

@@ -13,7 +13,7 @@ import { describeError } from './aws/errors';
 import { createAwsGateway } from './aws/gateway';
 import { createObjectStore, type ObjectStore } from './aws/object-store';
 import { assumeMemberRole, createOrganizationGateway, type OrganizationGateway } from './aws/organization';
-import { notify, storeReport } from './deliver';
+import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
 import { forEachLimited } from './concurrency';
 import { indexLineage } from './engine/lineage';
 import type { Evidence, ImageRecord, Inventory } from './engine/model';
@@ -114,11 +114,8 @@ export class InvalidEventError extends Error {
   }
 }
 
-interface Environment {
+interface Environment extends Destination {
   readonly settings: OrgRuntimeSettings;
-  readonly reportBucket: string;
-  readonly topicArn: string;
-  readonly region: string;
 }
 
 export async function handler(event: unknown, context: Context): Promise<ListOutput | GatherOutput | DecideOutput> {
@@ -157,18 +154,8 @@ export function parseOrgEvent(event: unknown): OrgEvent {
 
 function readEnvironment(environment: NodeJS.ProcessEnv): Environment {
   const settings = orgSettingsFromEnvironment(environment);
-  const required = (name: string): string => {
-    const value = environment[name];
-    if (!value) throw new Error(`invalid environment: ${name} is not set`);
-    return value;
-  };
-  const region = required('AWS_REGION');
-  return {
-    settings: settings.regions.length > 0 ? settings : { ...settings, regions: [region] },
-    reportBucket: required('REPORT_BUCKET'),
-    topicArn: required('TOPIC_ARN'),
-    region,
-  };
+  const destination = destinationFromEnvironment(environment);
+  return { ...destination, settings: settings.regions.length > 0 ? settings : { ...settings, regions: [destination.region] } };
 }
 
 /** The organization scan the deployed settings describe. */

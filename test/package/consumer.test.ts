@@ -154,7 +154,9 @@ describe('the npm package in a fresh CDK app', () => {
 
   function synth(name: keyof typeof APPS, stackName: string): { template: { Resources: Record<string, CfnResource> }; asset: string } {
     const out = path.join(work, `cdk.out.${name}`);
-    run('node', [CDK_CLI, 'synth', '--app', `node ${name}.js`, '--output', out, '--no-notices', '--quiet']);
+    // offline: any request the CDK CLI or the app tried would go to a proxy that refuses it
+    const offline = { ...env, HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: '' };
+    run('node', [CDK_CLI, 'synth', '--app', `node ${name}.js`, '--output', out, '--no-notices', '--quiet'], { env: offline });
     const template = JSON.parse(fs.readFileSync(path.join(out, `${stackName}.template.json`), 'utf8')) as { Resources: Record<string, CfnResource> };
     const fn = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::Lambda::Function') as CfnResource;
     const key = (fn.Properties.Code as { S3Key: string }).S3Key;

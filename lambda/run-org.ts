@@ -208,6 +208,7 @@ async function organizationEvidence(
     const gateway = await gateways(accountId);
     notGathered.set(accountId, gateway.ok ? 'its images were not read' : gateway.message);
   }
+  const cannotAsk = askability(gathering, notGathered);
   const questions = new Map<string, Map<string, Set<string>>>();
   const ask = (accountId: string, image: ImageRecord): void => {
     const regions = questions.get(accountId) ?? new Map<string, Set<string>>();
@@ -239,7 +240,7 @@ async function organizationEvidence(
       const unaskable: string[] = [];
       for (const account of covered.value) {
         if (account.id === owner) continue;
-        const why = cannotAsk(gathering, account, notGathered);
+        const why = cannotAsk(account);
         if (why !== undefined) {
           unaskable.push(why);
           continue;
@@ -334,15 +335,27 @@ const userOf = (accountId: string, ref: ImageReference): ShareUser => ({ account
  * account of the organization, one this run scans, whose images were all listed (a copy of the
  * shared image it made is a descendant, which only its listing shows).
  */
-function cannotAsk(gathering: OrganizationGathering, account: OrganizationAccount, notGathered: ReadonlyMap<string, string>): string | undefined {
-  const listed = gathering.accounts.find((a) => a.id === account.id);
+function askability(gathering: OrganizationGathering, notGathered: ReadonlyMap<string, string>): (account: OrganizationAccount) => string | undefined {
+  const listedAccounts = new Map(gathering.accounts.map((a) => [a.id, a]));
+  const scanned = new Set(gathering.scanned);
+  return (account) => cannotAsk(account, listedAccounts, scanned, gathering.gathered, notGathered);
+}
+
+function cannotAsk(
+  account: OrganizationAccount,
+  listedAccounts: ReadonlyMap<string, OrganizationAccount>,
+  scanned: ReadonlySet<string>,
+  gathered: ReadonlyMap<string, Gathered>,
+  notGathered: ReadonlyMap<string, string>,
+): string | undefined {
+  const listed = listedAccounts.get(account.id);
   if (listed === undefined) return `account ${account.id} is not listed among the organization's accounts, so it was not asked`;
   const status = [listed.status, account.status].find((value) => value !== 'ACTIVE');
   if (status !== undefined) return `account ${account.id} is ${status}: it cannot be asked what uses the image`;
-  if (!gathering.scanned.includes(account.id)) {
+  if (!scanned.has(account.id)) {
     return `account ${account.id} is outside the accounts this run scans (--accounts, or the deployed OUs and excluded accounts), so it was not asked`;
   }
-  const found = gathering.gathered.get(account.id);
+  const found = gathered.get(account.id);
   if (found === undefined) {
     return `account ${account.id} was not scanned (${notGathered.get(account.id) ?? 'its images were not read'}), so its use and copies of the image are not known`;
   }
@@ -359,11 +372,12 @@ const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
 
 function consumerResolver(organization: OrganizationGateway, gathering: OrganizationGathering): ConsumerResolver {
   const { organizationArn, accounts } = gathering;
+  const byId = new Map(accounts.map((a) => [a.id, a]));
   const ous = new Map<string, Promise<CheckResult<readonly OrganizationAccount[]>>>();
   const ouPrefix = `${organizationArn.replace(':organization/', ':ou/')}/`;
   return async (sharedWith, kind) => {
     if (kind === 'account') {
-      const account = accounts.find((a) => a.id === sharedWith);
+      const account = byId.get(sharedWith);
       return account === undefined ? undefined : completed([account]);
     }
     if (kind === 'organization') return sharedWith === organizationArn ? completed(accounts) : undefined;

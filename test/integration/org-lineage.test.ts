@@ -37,6 +37,11 @@ const B_COPY_2 = id(0x19);
 const A_DESCENDANT_ROOT = id(0x1a); // shared with A; A made an image from it in the same region, used there
 const A_DERIVED = id(0x1b);
 const UNUSED_SHARE = id(0x1c); // shared with A and B, used nowhere: still safe
+const COPIED_NEW = id(0x1d); // shared with A; A's copy is no candidate there (kept by tag), and is used
+const A_COPY_KEPT = id(0x1e);
+const GRANDPARENT = id(0x1f); // -> PARENT (shared with B) -> B's copy, used in B
+const PARENT = id(0x20);
+const B_GRANDCHILD = id(0x27);
 
 // defect 3: accounts a share covers that cannot be asked
 const TO_SUSPENDED_OU = id(0x21);
@@ -83,6 +88,9 @@ beforeAll(async () => {
     .image({ id: COPIED_TWICE, launchPermissions: [{ userId: MEMBER_B }] })
     .image({ id: A_DESCENDANT_ROOT, launchPermissions: [{ userId: MEMBER_A }] })
     .image({ id: UNUSED_SHARE, launchPermissions: [{ userId: MEMBER_A }, { userId: MEMBER_B }] })
+    .image({ id: COPIED_NEW, launchPermissions: [{ userId: MEMBER_A }] })
+    .image({ id: GRANDPARENT })
+    .image({ id: PARENT, sourceImageId: GRANDPARENT, launchPermissions: [{ userId: MEMBER_B }] })
     .image({ id: TO_SUSPENDED_OU, launchPermissions: [{ organizationalUnitArn: ouArn(OU_PARKED) }] })
     .image({ id: TO_CLOSING_OU, launchPermissions: [{ organizationalUnitArn: ouArn(OU_CLOSING) }] })
     .image({ id: TO_ORG, launchPermissions: [{ organizationArn: ORG_ARN }] })
@@ -92,13 +100,17 @@ beforeAll(async () => {
   const memberA = new AccountBuilder(MEMBER_A, { now })
     .instance({ imageId: DESCENDANT, state: 'running' })
     .image({ id: A_DERIVED, sourceImageId: A_DESCENDANT_ROOT })
-    .instance({ imageId: A_DERIVED, state: 'stopped' });
+    .instance({ imageId: A_DERIVED, state: 'stopped' })
+    .image({ id: A_COPY_KEPT, sourceImageId: COPIED_NEW, tags: { 'ami-guard:keep': 'yes' } })
+    .instance({ imageId: A_COPY_KEPT, state: 'running' });
   const memberB = new AccountBuilder(MEMBER_B, { now })
     .image({ id: B_COPY, region: 'eu-west-1', sourceImageId: COPIED, sourceImageRegion: 'us-east-1' })
     .instance({ imageId: B_COPY, region: 'eu-west-1', state: 'running' })
     .image({ id: B_COPY_1, region: 'eu-west-1', sourceImageId: COPIED_TWICE, sourceImageRegion: 'us-east-1' })
     .image({ id: B_COPY_2, sourceImageId: B_COPY_1, sourceImageRegion: 'eu-west-1' })
-    .launchTemplate({ versions: [B_COPY_2] });
+    .launchTemplate({ versions: [B_COPY_2] })
+    .image({ id: B_GRANDCHILD, sourceImageId: PARENT })
+    .instance({ imageId: B_GRANDCHILD, state: 'stopped' });
   const organization = new OrganizationBuilder({ managementAccountId: TOOLING, organizationId: ORG_ID, memberRoleName: ROLE })
     .ou({ id: OU_WORK })
     .ou({ id: OU_PARKED })
@@ -165,6 +177,15 @@ describe('use in a consumer account counts for the whole lineage', () => {
     expect(entry(report, B_COPY)).toMatchObject({ accountId: MEMBER_B, verdict: 'blocked' });
   });
 
+  it("follows a consumer's copy that is no candidate there, and a chain that leaves the account", () => {
+    expect(entry(report, COPIED_NEW)).toMatchObject({
+      verdict: 'blocked',
+      reasons: [{ code: 'ancestor-of-in-use', imageId: A_COPY_KEPT, region: 'us-east-1' }],
+    });
+    expect(entry(report, PARENT)).toMatchObject({ verdict: 'blocked', reasons: [{ code: 'ancestor-of-in-use', imageId: B_GRANDCHILD, region: 'us-east-1' }] });
+    expect(entry(report, GRANDPARENT)).toMatchObject({ verdict: 'blocked', reasons: [{ code: 'ancestor-of-in-use', imageId: B_GRANDCHILD, region: 'us-east-1' }] });
+  });
+
   it('still clears a share nobody uses, not even through a copy', () => {
     expect(entry(report, UNUSED_SHARE)).toMatchObject({ verdict: 'safe', reasons: [] });
   });
@@ -207,6 +228,19 @@ describe('every account a share covers that cannot be asked leaves the image unv
     expect(image.reasons).toContainEqual(failedNaming(NO_ROLE));
   });
 
+  it('an account whose images could not all be listed (its copies are not known)', async () => {
+    sandbox.setFaults([{ service: 'ec2', action: 'DescribeImages', accountId: MEMBER_B, code: 'AccessDenied', status: 403 }]);
+    try {
+      const failing = await runOrg(config());
+      const image = entry(failing, TO_B);
+      expect(image.verdict).toBe('unverified');
+      expect(image.reasons).toContainEqual(expect.objectContaining({ check: 'cross-account', message: expect.stringMatching(new RegExp(`${MEMBER_B}.*could not be listed`)) }));
+      expect(entry(failing, COPIED).verdict).toBe('unverified');
+    } finally {
+      sandbox.setFaults([]);
+    }
+  });
+
   it('an account outside --accounts', async () => {
     const scoped = await runOrg(config({}, [TOOLING, MEMBER_A]));
     const image = entry(scoped, TO_B);
@@ -222,7 +256,7 @@ describe('cleanup', () => {
     // twice: the first run marks what it finds safe, the second deregisters what is still safe
     for (let i = 0; i < 2; i += 1) await runOrg(config({ mode: 'cleanup' }));
     const tooling = sandbox.account(TOOLING);
-    for (const image of [ANCESTOR, DESCENDANT, COPIED, COPIED_TWICE, A_DESCENDANT_ROOT, ANCESTOR_OF_UNASKED]) {
+    for (const image of [ANCESTOR, DESCENDANT, COPIED, COPIED_TWICE, A_DESCENDANT_ROOT, ANCESTOR_OF_UNASKED, COPIED_NEW, GRANDPARENT, PARENT]) {
       expect(tooling.image(image)).toBeDefined();
     }
     // the run did deregister: the share nobody uses went

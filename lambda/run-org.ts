@@ -230,7 +230,7 @@ async function organizationEvidence(
         problem(key, { check: 'launch-permissions', message: `unrecognised launch permission ${JSON.stringify(permission)}` });
         continue;
       }
-      const covered = await consumersOf(target.sharedWith, target.kind);
+      const covered = await consumersOf(target.sharedWith, target.kind, owner);
       if (covered === undefined) continue; // outside the organization: the share stays a reason
       if (!covered.ok) {
         shares.push({ key, sharedWith: target.sharedWith, asked: [], unaskable: [], listing: covered.message });
@@ -366,7 +366,7 @@ function cannotAsk(
 }
 
 /** The accounts of the organization a share reaches (the owner included), or undefined when it reaches outside. */
-type ConsumerResolver = (sharedWith: string, kind: string) => Promise<CheckResult<readonly OrganizationAccount[]> | undefined>;
+type ConsumerResolver = (sharedWith: string, kind: string, owner: string) => Promise<CheckResult<readonly OrganizationAccount[]> | undefined>;
 
 const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
 
@@ -375,12 +375,17 @@ function consumerResolver(organization: OrganizationGateway, gathering: Organiza
   const byId = new Map(accounts.map((a) => [a.id, a]));
   const ous = new Map<string, Promise<CheckResult<readonly OrganizationAccount[]>>>();
   const ouPrefix = `${organizationArn.replace(':organization/', ':ou/')}/`;
-  return async (sharedWith, kind) => {
+  return async (sharedWith, kind, owner) => {
     if (kind === 'account') {
       const account = byId.get(sharedWith);
       return account === undefined ? undefined : completed([account]);
     }
-    if (kind === 'organization') return sharedWith === organizationArn ? completed(accounts) : undefined;
+    if (kind === 'organization') {
+      if (sharedWith !== organizationArn) return undefined;
+      // A list of the organization's accounts without the image's own account is not the whole organization.
+      if (!byId.has(owner)) return failed(`the organization's accounts as listed do not include ${owner}, which owns the image: the list is not complete`);
+      return completed(accounts);
+    }
     if (kind !== 'organizational-unit' || !sharedWith.startsWith(ouPrefix)) return undefined;
     const ouId = sharedWith.slice(ouPrefix.length);
     if (!OU_ID.test(ouId)) return failed(`${sharedWith} does not name an OU of the organization`);

@@ -2,7 +2,7 @@
 // whole lineage, and every account a share covers that cannot be asked leaves the image unverified.
 
 import { createAwsGateway } from '../../lambda/aws/gateway';
-import { assumeMemberRole, createOrganizationGateway } from '../../lambda/aws/organization';
+import { assumeMemberRole, createOrganizationGateway, type OrganizationGateway } from '../../lambda/aws/organization';
 import { DEFAULT_POLICY, type Report, type RunConfig } from '../../lambda/contract';
 import { runOrganization } from '../../lambda/run-org';
 import { AccountBuilder, OrganizationBuilder, startSandbox, type Sandbox } from '../../sandbox';
@@ -68,10 +68,10 @@ const config = (extra: Partial<RunConfig> = {}, accounts?: string[]): RunConfig 
 let sandbox: Sandbox;
 const saved = { ...process.env };
 
-function runOrg(runConfig: RunConfig): Promise<Report> {
+function runOrg(runConfig: RunConfig, organization: OrganizationGateway = createOrganizationGateway()): Promise<Report> {
   return runOrganization(runConfig, {
     now: () => new Date(),
-    organization: createOrganizationGateway(),
+    organization,
     gatewayFor: async (accountId) =>
       accountId === TOOLING ? createAwsGateway() : createAwsGateway({ credentials: await assumeMemberRole(accountId, ROLE) }),
   });
@@ -249,6 +249,15 @@ describe('every account a share covers that cannot be asked leaves the image unv
     // and a copy it may hold cannot be seen: the image shared with it is not cleared either
     expect(entry(scoped, COPIED).verdict).toBe('unverified');
   });
+});
+
+it('does not clear an organization share on an account list that lacks the owner', async () => {
+  const real = createOrganizationGateway();
+  const emptyList: OrganizationGateway = { ...real, listAccounts: () => Promise.resolve([]) };
+  const report = await runOrg(config({}, [TOOLING]), emptyList);
+  const image = entry(report, TO_ORG);
+  expect(image.verdict).toBe('unverified');
+  expect(image.reasons).toContainEqual(expect.objectContaining({ check: 'cross-account', message: expect.stringContaining('not complete') }));
 });
 
 describe('cleanup', () => {

@@ -36,7 +36,7 @@ export interface OrganizationGateway {
  * CLOSED) and the older `Status` (ACTIVE, SUSPENDED, PENDING_CLOSURE): ACTIVE only when every
  * field present says so, UNKNOWN when neither is.
  */
-function statusOf(account: { readonly State?: string; readonly Status?: string }): string {
+export function statusOf(account: { readonly State?: string; readonly Status?: string }): string {
   const given = [account.State, account.Status].filter((value): value is string => value !== undefined && value !== '');
   if (given.length === 0) return 'UNKNOWN';
   return given.find((value) => value !== 'ACTIVE') ?? 'ACTIVE';

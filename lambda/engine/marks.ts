@@ -26,6 +26,13 @@ export function markOf(image: Tagged, key: string): string | undefined {
   return raw.endsWith(suffix) ? raw.slice(0, -suffix.length) : undefined;
 }
 
+/** Whether the image's tag `key` is a mark bound to another image (copied onto this one). */
+export function markOfAnother(image: Tagged, key: string): boolean {
+  if (!carries(image, key)) return false;
+  const bound = /\/(ami-[0-9a-f]+)$/.exec(image.tags[key]);
+  return bound !== null && bound[1] !== image.imageId;
+}
+
 /** Whether the image carries the tag `key` at all, whatever its value (a mark of its own, copied or unbound). */
 export const carries = (image: Tagged, key: string): boolean => Object.prototype.hasOwnProperty.call(image.tags, key);
 

@@ -2,7 +2,7 @@
 
 import type { Mode, Reason, Verdict } from '../contract';
 import { reasonText } from './reasons';
-import { bindingLength, bindMark, carries, markOf } from './marks';
+import { bindingLength, bindMark, carries, markOf, markOfAnother } from './marks';
 import { PROTECTED_BY_US, TAGS, type ImageRecord } from './model';
 import { protectedByAmiGuard } from './protection';
 
@@ -122,8 +122,11 @@ function markNeeded(entry: Judged, now: Date): PlannedAction[] {
   const willProtect = entry.protection === 'disabled';
   if (willProtect) wanted[TAGS.protectedBy] = PROTECTED_BY_US;
   const marks = tagChanges(image, wanted, now);
-  // Any safe-since restarts the grace period; a protected-by that is not this image's own mark goes.
-  const stale = [TAGS.safeSince, ...(willProtect || protectedByAmiGuard(image) ? [] : [TAGS.protectedBy])].filter((key) => carries(image, key));
+  // Any safe-since restarts the grace period; a protected-by copied from another image goes (an
+  // unbound one, from an earlier release, stays for people to find).
+  const stale = [TAGS.safeSince, ...(!willProtect && markOfAnother(image, TAGS.protectedBy) ? [TAGS.protectedBy] : [])].filter((key) =>
+    carries(image, key),
+  );
   if (stale.length > 0) marks.push({ action: 'untag', keys: stale, independent: true });
   if (willProtect) {
     marks.push({ action: 'enable-deregistration-protection' });

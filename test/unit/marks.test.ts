@@ -42,7 +42,11 @@ describe('marks bound to the image they were written on', () => {
 
   it('an old unbound protected-by (earlier releases) reads as a person\'s protection too', () => {
     const old = image(ORIGINAL, { deregistrationProtection: 'enabled-without-cooldown', tags: { 'ami-guard:protected-by': 'ami-guard' } });
-    expect(decide(old, indexLineage([old]), evidenceFor([old]), []).verdict).toBe('blocked');
+    const decision = decide(old, indexLineage([old]), evidenceFor([old]), []);
+    expect(decision.verdict).toBe('blocked');
+    // left in place, so that people can find the images an earlier release protected
+    const [plan] = planActions([{ image: old, ...decision, protection: 'enabled-without-cooldown' }], { ...settings, mode: 'protect' });
+    expect(plan.marks.map((m) => m.action)).toEqual(['tag']);
   });
 
   it('a copied safe-since does not date the copy: the grace period starts now, the copy is not due', () => {

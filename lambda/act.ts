@@ -66,7 +66,10 @@ export async function carryOut(plans: readonly ImagePlan[], context: ActContext)
     const { judgement } = recheck;
     const [replan] = planActions([judgement], context.settings);
     if (replan.deregister) {
-      await deregister(judgement.image, outcome, context);
+      // Usually nothing: the marks were written before the re-check. One removed since (the role may
+      // deregister only an image carrying its safe verdict) is written again first.
+      if (await applyMarks(judgement.image, replan.marks, outcome, context)) await deregister(judgement.image, outcome, context);
+      else skipDeregistration(outcome, 'an earlier action on this image failed');
       return;
     }
     outcome.recheck = { verdict: judgement.verdict, reasons: judgement.reasons };

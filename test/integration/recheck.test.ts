@@ -154,6 +154,32 @@ describe('the re-check before DeregisterImage is the whole decision on fresh evi
     expect(sandbox.state.image(IMAGE)?.deregistrationProtection).toBe('enabled-without-cooldown');
   });
 
+  it('an image gone since the gather is neither deregistered nor marked again', async () => {
+    await safeFor60Days(new AccountBuilder(ACCOUNT, { now: new Date() }).image({ id: IMAGE }));
+    const report = await run(config('cleanup', [IMAGE]), {
+      gateway: afterFirstTag(() => {
+        const image = sandbox.state.image(IMAGE);
+        if (image) sandbox.state.removeImage(image);
+      }),
+      now: () => new Date(),
+    });
+    expect(calls('DeregisterImage', IMAGE)).toEqual([]);
+    const image = entry(report, IMAGE);
+    expect(image.verdict).toBe('unverified');
+    expect(image.reasons).toContainEqual(expect.objectContaining({ code: 'check-failed', check: 'recheck', message: expect.stringContaining('no longer among') }));
+    expect(image.actions.map((a) => `${a.action}:${a.outcome}`)).toEqual(['tag:done', 'deregister:skipped']);
+  });
+
+  it('an exclusion tag added since the gather cancels the deregistration', async () => {
+    await safeFor60Days(new AccountBuilder(ACCOUNT, { now: new Date() }).image({ id: IMAGE }));
+    const report = await run(config('cleanup', [IMAGE]), {
+      gateway: afterFirstTag(() => sandbox.state.image(IMAGE)?.tags.push({ key: 'ami-guard:keep', value: 'true' })),
+      now: () => new Date(),
+    });
+    expect(sandbox.state.image(IMAGE)).toBeDefined();
+    expect(entry(report, IMAGE).reasons).toContainEqual(expect.objectContaining({ check: 'recheck', message: expect.stringContaining('tag ami-guard:keep') }));
+  });
+
   it('a re-check that cannot complete cancels the deregistration and says which part failed', async () => {
     await safeFor60Days(new AccountBuilder(ACCOUNT, { now: new Date() }).image({ id: IMAGE }));
     const report = await run(config('cleanup', [IMAGE]), {

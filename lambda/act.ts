@@ -9,7 +9,7 @@ import { describeError } from './aws/errors';
 import { forEachLimited } from './concurrency';
 import { keyOf, type Evidence, type ImageRecord } from './engine/model';
 import { planActions, type ImagePlan, type PlanSettings, type PlannedAction } from './engine/plan';
-import { decideAgain } from './recheck';
+import { decideAgain, type Recheck } from './recheck';
 
 const PER_REGION_CONCURRENCY = 4;
 
@@ -57,31 +57,28 @@ export async function carryOut(plans: readonly ImagePlan[], context: ActContext)
     { gateway: context.gateway, regions: context.regions, crossAccount: context.crossAccount, progress: context.progress, shouldStop: context.shouldStop },
   );
   await perRegion(due, async ({ image }) => {
-    const outcome = outcomeOf(image);
     const recheck = again.get(keyOf(image));
-    if (recheck === undefined) {
-      skipDeregistration(outcome, 'the re-check before deregistration did not run');
-      return;
-    }
-    const { judgement } = recheck;
-    const [replan] = planActions([judgement], context.settings);
-    if (replan.deregister) {
-      // Usually nothing: the marks were written before the re-check. One removed since (the role may
-      // deregister only an image carrying its safe verdict) is written again first.
-      if (await applyMarks(judgement.image, replan.marks, outcome, context)) await deregister(judgement.image, outcome, context);
-      else skipDeregistration(outcome, 'an earlier action on this image failed');
-      return;
-    }
-    outcome.recheck = { verdict: judgement.verdict, reasons: judgement.reasons };
-    skipDeregistration(
-      outcome,
-      judgement.verdict === 'safe'
-        ? 'the re-check before deregistration found it safe but no longer due (its marks or Recycle Bin coverage changed)'
-        : `the re-check before deregistration found it ${judgement.verdict}`,
-    );
-    if (!recheck.gone) await applyMarks(judgement.image, replan.marks, outcome, context);
+    if (recheck === undefined) skipDeregistration(outcomeOf(image), 'the re-check before deregistration did not run');
+    else await deregisterIfStillDue(recheck, outcomeOf(image), context);
   });
   return outcomes;
+}
+
+/** The plan made again on the re-check's judgement: deregister when it is still due, otherwise say why and mark. */
+async function deregisterIfStillDue({ judgement, gone }: Recheck, outcome: Outcome, context: ActContext): Promise<void> {
+  const [replan] = planActions([judgement], context.settings);
+  if (replan.deregister) {
+    // Usually no marks: they were written before the re-check. One removed since (the role may
+    // deregister only an image carrying its safe verdict) is written again first.
+    if (await applyMarks(judgement.image, replan.marks, outcome, context)) await deregister(judgement.image, outcome, context);
+    else skipDeregistration(outcome, 'an earlier action on this image failed');
+    return;
+  }
+  outcome.recheck = { verdict: judgement.verdict, reasons: judgement.reasons };
+  const explained = replan.marks.some((mark) => mark.action === 'skip' && mark.skipped === 'deregister');
+  if (judgement.verdict !== 'safe') skipDeregistration(outcome, `the re-check before deregistration found it ${judgement.verdict}`);
+  else if (!explained) skipDeregistration(outcome, 'the re-check before deregistration found its safe-since mark no longer past the grace period');
+  if (!gone) await applyMarks(judgement.image, replan.marks, outcome, context);
 }
 
 /** Plans grouped per region, regions in parallel, a bounded number at once within a region. */

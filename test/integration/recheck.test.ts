@@ -140,7 +140,7 @@ describe('the re-check before DeregisterImage is the whole decision on fresh evi
     expect(entry(report, IMAGE).reasons).toContainEqual({ code: 'ancestor-of-in-use', imageId: COPY, region: 'us-west-2' });
   });
 
-  it('an image that changed since the gather (protection turned on, or it vanished) is not deregistered', async () => {
+  it('protection turned on since the gather stops the deregistration', async () => {
     await safeFor60Days(new AccountBuilder(ACCOUNT, { now: new Date() }).image({ id: IMAGE }));
     const report = await run(config('cleanup', [IMAGE]), {
       gateway: afterFirstTag(() => {
@@ -264,6 +264,37 @@ describe('outcomes are read back when the answer was lost', () => {
     expect(entry(report, IMAGE).actions).toContainEqual(expect.objectContaining({ action: 'deregister', outcome: 'done' }));
     expect(report.errors).toEqual([]);
     expect(exitStatus(cleanup, report)).toBe(0);
+  });
+
+  it('a CreateTags that took effect but answered 500 is reported done, and the protection follows', async () => {
+    await start(new AccountBuilder(ACCOUNT, { now: new Date() }).image({ id: IMAGE }).instance({ imageId: IMAGE, state: 'running' }));
+    sandbox.setFaults([{ action: 'CreateTags', code: 'InternalError', status: 500, afterEffect: true }]);
+    const report = await run(config('protect', [IMAGE]), { gateway: createAwsGateway(), now: () => new Date() });
+    expect(entry(report, IMAGE).actions.map((a) => `${a.action}:${a.outcome}`)).toEqual(['tag:done', 'enable-deregistration-protection:done']);
+    expect(entry(report, IMAGE).actions[0].detail).toContain('reading the image back showed the change made');
+    expect(sandbox.state.image(IMAGE)?.deregistrationProtection).toBe('enabled-without-cooldown');
+    expect(report.errors).toEqual([]);
+  });
+
+  it('a DeregisterImage whose outcome cannot be read back is reported failed, and says the outcome is unknown', async () => {
+    await safeFor60Days(new AccountBuilder(ACCOUNT, { now: new Date() }).image({ id: IMAGE }));
+    const gateway = createAwsGateway();
+    const blind: AwsGateway = {
+      ...gateway,
+      deregisterImage: async (region, imageId) => {
+        await gateway.deregisterImage(region, imageId);
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      },
+      describeImage: () => Promise.reject(Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' })),
+    };
+    const cleanup = config('cleanup', [IMAGE]);
+    const report = await run(cleanup, { gateway: blind, now: () => new Date() });
+    expect(report.summary.deregistered).toBe(0);
+    expect(entry(report, IMAGE).actions).toContainEqual(
+      expect.objectContaining({ action: 'deregister', outcome: 'failed', error: expect.stringContaining('whether it was deregistered is unknown') }),
+    );
+    expect(report.errors).toContainEqual(expect.objectContaining({ imageId: IMAGE, check: 'action' }));
+    expect(exitStatus(cleanup, report)).toBe(1);
   });
 
   it('an EnableImageDeregistrationProtection that took effect but answered 500 is reported done', async () => {

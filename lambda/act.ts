@@ -8,6 +8,7 @@ import type { AwsGateway } from './aws/gateway';
 import { describeError } from './aws/errors';
 import { forEachLimited } from './concurrency';
 import { keyOf, type Evidence, type ImageRecord } from './engine/model';
+import { isProtected } from './engine/protection';
 import { planActions, type ImagePlan, type PlanSettings, type PlannedAction } from './engine/plan';
 import { decideAgain, type Recheck } from './recheck';
 
@@ -177,7 +178,7 @@ async function readBack(image: ImageRecord, mark: Mutation, gateway: AwsGateway)
       case 'untag':
         return mark.keys.every((key) => !tagged(key)) ? 'made' : 'not-made';
       case 'enable-deregistration-protection':
-        return (await protection()) === 'enabled-without-cooldown' ? 'made' : 'not-made';
+        return isProtected(await protection()) ? 'made' : 'not-made';
       case 'disable-deregistration-protection':
         return (await protection()) === 'disabled' ? 'made' : 'not-made';
     }

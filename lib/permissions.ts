@@ -104,7 +104,7 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
         sid: 'UnprotectOwnProtection',
         actions: ['ec2:DisableImageDeregistrationProtection'],
         resources: images,
-        conditions: { StringEquals: { [`ec2:ResourceTag/${TAGS.protectedBy}`]: PROTECTED_BY_US } },
+        conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.protectedBy}`]: `${PROTECTED_BY_US}/ami-*` } },
       },
     );
   }
@@ -115,7 +115,7 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
         sid: 'DeregisterSafeImages',
         actions: ['ec2:DeregisterImage'],
         resources: images,
-        conditions: { StringEquals: { [`ec2:ResourceTag/${TAGS.verdict}`]: 'safe' } },
+        conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.verdict}`]: 'safe/ami-*' } },
       },
       // DeregisterImage with DeleteAssociatedSnapshots deletes the image's snapshots with the caller's rights;
       // EC2 skips a snapshot another image still uses.

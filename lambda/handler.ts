@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig, type Trigger } from './contract';
 import { createAwsGateway } from './aws/gateway';
 import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
-import { runFailed } from './report/notification';
+import { runOutcome } from './report/outcome';
 import { run } from './run';
 import { deployedRunConfig, type RuntimeSettings, settingsFromEnvironment } from './settings';
 
@@ -105,7 +105,7 @@ export function invocationFailure(trigger: Trigger, report: Report, stored: bool
   if (!stored) return 'the report could not be stored';
   if (!notified) return 'the notification was not published';
   if (report.errors.some((error) => error.check === 'run')) return 'the run reached its time limit';
-  if (trigger === 'schedule' && runFailed(report)) return 'the scheduled run has errors or unverified images';
+  if (trigger === 'schedule' && runOutcome(report).failed) return 'the scheduled run has errors or unverified images';
   return undefined;
 }
 

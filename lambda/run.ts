@@ -17,7 +17,7 @@ import { gatherEvidence, gatherInventory, type GatherContext } from './gather';
 import { indexLineage, type LineageIndex } from './engine/lineage';
 import { keyOf, type Evidence, type ImageRecord, type Inventory } from './engine/model';
 import { planActions } from './engine/plan';
-import { selectCandidates } from './engine/policy';
+import { candidacyOf, familyOf, selectCandidates } from './engine/policy';
 import { protectionOf } from './engine/protection';
 import { recycleBinStatus } from './engine/recycle-bin';
 import { decide, notFoundDecision, type Decision } from './engine/verdict';
@@ -140,6 +140,7 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
   return [
     ...candidates.map((image) => ({
       ...entryOf(image, decisions.get(keyOf(image)) as Decision, outcomes.get(keyOf(image))),
+      ...candidateFacts(config, image, startedAt),
       recycleBin: recycleBin.get(keyOf(image)) as RecycleBinStatus,
     })),
     ...missing.map((imageId) => ({
@@ -194,6 +195,15 @@ function chooseCandidates(
 
 const byRegionAndAge = (a: ImageRecord, b: ImageRecord): number =>
   a.region.localeCompare(b.region) || a.creationDate.localeCompare(b.creationDate) || a.imageId.localeCompare(b.imageId);
+
+/** What the report says about an image's place in the policy: family, last launch, why it is a candidate. */
+function candidateFacts(config: RunConfig, image: ImageRecord, now: Date): Pick<ImageEntry, 'family' | 'lastLaunchedTime' | 'candidateBecause'> {
+  return {
+    family: familyOf(image, config.policy.familyTag),
+    ...(image.lastLaunchedTime !== undefined ? { lastLaunchedTime: image.lastLaunchedTime } : {}),
+    candidateBecause: config.command === 'check' ? 'named in the check' : candidacyOf(image, config.policy, now),
+  };
+}
 
 function entryOf(image: ImageRecord, decision: Decision, outcome: Outcome | undefined): Omit<ImageEntry, 'recycleBin'> {
   const recheck = outcome?.recheck;

@@ -15,6 +15,7 @@ import type { OrgSettings, Report, RunConfig } from '../contract';
 import { jsonChunks } from '../report/json';
 import { renderMarkdown } from '../report/markdown';
 import { buildNotification } from '../report/notification';
+import { runOutcome } from '../report/outcome';
 import { renderText } from '../report/text';
 import { run } from '../run';
 import { parseArgs, type Format } from './args';
@@ -66,9 +67,7 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
 }
 
 export function exitStatus(config: Pick<RunConfig, 'command'>, report: Report): number {
-  if (report.errors.length > 0 || report.summary.unverified > 0) return 1;
-  if (config.command === 'check' && report.images.some((image) => image.verdict !== 'safe')) return 1;
-  return 0;
+  return runOutcome(report, config.command).exitCode;
 }
 
 /** Organization mode: the home account keeps its own credentials, every other account is reached through its member role. */

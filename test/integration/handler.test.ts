@@ -85,7 +85,7 @@ describe('a scheduled event runs a scan with the deployed settings', () => {
     expect(published.topicArn).toBe(generated.topicArn);
     const notification = expectValidNotification(published, report, generated.bucket);
     expect(notification.subject).toBe(
-      `ami-guard [report] us-east-1 +1: ${report.summary.blocked} blocked, 0 unverified, ${report.summary.safe} safe`,
+      `Needs attention: ami-guard [report] us-east-1 +1: ${report.summary.blocked} blocked, ${report.summary.safe} safe`,
     );
     // report mode changes nothing
     const mutating = sandbox.calls.filter((call) => /^(Create|Delete|Enable|Disable|Deregister|Modify)/.test(call.action));

@@ -13,6 +13,7 @@ import { assumeMemberRole, createOrganizationGateway } from '../aws/organization
 import { runOrganization, type OrgDeps } from '../run-org';
 import type { OrgSettings, Report, RunConfig } from '../contract';
 import { jsonChunks } from '../report/json';
+import { renderHtml } from '../report/html';
 import { renderMarkdown } from '../report/markdown';
 import { buildNotification } from '../report/notification';
 import { runOutcome } from '../report/outcome';
@@ -33,11 +34,13 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   };
   let config: RunConfig;
   let format: Format;
+  let markdownLimit: number;
   try {
     const parsed = parseArgs(argv, packageVersion(), { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
     if (parsed.kind === 'exit') return parsed.code;
     config = { ...parsed.request, trigger: 'cli', regions: parsed.request.regions ?? (await defaultRegions()) };
     format = parsed.request.format;
+    markdownLimit = parsed.request.markdownLimit;
   } catch (error) {
     if (error instanceof InvalidInputError) return fail(error.message, 2);
     throw error;
@@ -56,13 +59,14 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
 
   if (config.topicArn !== undefined) {
     try {
-      await createPublisher(config.topicArn)(buildNotification(report, undefined));
+      await createPublisher(config.topicArn)(buildNotification(report, undefined, { command: config.command }));
     } catch (error) {
       report = { ...report, errors: [...report.errors, { check: 'notify', message: `publishing to ${config.topicArn} failed: ${describeError(error)}` }] };
     }
   }
   if (format === 'json') for (const chunk of jsonChunks(report)) io.stdout.write(chunk);
-  else io.stdout.write(format === 'markdown' ? renderMarkdown(report) : renderText(report));
+  else if (format === 'markdown') io.stdout.write(renderMarkdown(report, { limit: markdownLimit, command: config.command }));
+  else io.stdout.write(format === 'html' ? renderHtml(report, config.command) : renderText(report, config.command));
   return exitStatus(config, report);
 }
 

@@ -252,8 +252,9 @@ function safeLine(image: ImageView): string {
 
 function failureCounts(report: Report): string {
   const parts = [];
-  if (report.errors.length > 0) parts.push(`${report.errors.length} errors`);
-  if (report.summary.unverified > 0) parts.push(`${report.summary.unverified} images could not be verified`);
+  const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
+  if (report.errors.length > 0) parts.push(plural(report.errors.length, 'error', 'errors'));
+  if (report.summary.unverified > 0) parts.push(plural(report.summary.unverified, 'image could not be verified', 'images could not be verified'));
   return parts.join(', ');
 }
 

@@ -14,8 +14,7 @@ export function renderText(report: Report, command?: Command): string {
   const view = reportView(report, command);
   const s = report.summary;
   const lines: string[] = [
-    `ami-guard: ${view.headline}`,
-    `${report.mode} run ${report.runId} (${report.trigger}) in ${report.regions.join(', ')}`,
+    `ami-guard: ${view.headline} (${report.mode} run ${report.runId}, ${report.trigger}, in ${report.regions.join(', ')})`,
     `${s.imagesScanned} images scanned, ${s.candidates} candidates: ${s.safe} safe, ${s.blocked} blocked, ${s.unverified} unverified`,
   ];
   if (report.mode !== 'report') lines.push(`${s.protected} protected, ${s.deregistered} deregistered (${s.reclaimedSnapshotGiB} GiB of snapshots deleted)`);

@@ -83,7 +83,8 @@ describe('notifications lead with the outcome', () => {
 describe('the text report', () => {
   it('leads with the outcome and gives each image its age, last launch and why it is a candidate', () => {
     const text = renderText(withImages([0, 4]), 'check');
-    expect(text.split('\n')[0]).toBe('ami-guard: Needs attention: 1 blocked, 1 safe');
+    expect(text.split('\n')[0]).toBe('ami-guard: Needs attention: 1 blocked, 1 safe (report run 2026-03-10T06-00-00Z-4f2a, schedule, in us-east-1, eu-west-1)');
+    expect(text.split('\n')[1]).toBe('12 images scanned, 2 candidates: 1 safe, 1 blocked, 0 unverified');
     const lines = text.split('\n');
     const at = lines.findIndex((line) => line.includes(imageIdOf(4)));
     expect(lines[at + 1]).toBe('      419 days old, last launched: 2024-06-01 (282 days ago)');

@@ -1,8 +1,7 @@
 // The one SNS message a run publishes: a readable email and an AWS Chatbot custom notification,
 // in the same publish through SNS's per-protocol message structure (MessageStructure=json).
 // Pure: the report and where it is stored in, the publish input out.
-import type { ActionName, ImageEntry, Reason, Report } from '../contract';
-import { reasonText } from '../engine/reasons';
+import type { ActionName, ImageEntry, Report } from '../contract';
 import type { Command } from './outcome';
 import { formatGiB, imageLabel, reportView, type ImageView, type ReportView } from './view';
 
@@ -279,10 +278,6 @@ function deregisteredLine(image: ImageEntry): string {
   return truncate(`${imageLabel(image)}${snapshots.length ? `: snapshots ${snapshots.join(', ')}` : ''}`, MAX_LINE_CHARS);
 }
 
-/** A reason in a line, kept short enough for a notification. */
-export function describeReason(reason: Reason): string {
-  return truncate(reasonText(reason), 200);
-}
 
 function describeRegions(regions: readonly string[]): string {
   if (regions.length === 0) return 'no region';

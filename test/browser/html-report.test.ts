@@ -117,7 +117,7 @@ it("shows the demo account's report: no console error, the graph drawn, the tabl
   } finally {
     await page.close();
   }
-});
+}, 180_000);
 
 it('renders a 3000-image report within 3 s, and no image name runs as script', async () => {
   const report = reportOf(3000);

@@ -175,6 +175,12 @@ export interface ImageEntry {
   readonly region: string;
   readonly name: string;
   readonly creationDate: string;
+  /** the image's family: the family tag's value (`tag:<value>`), or its name without version/date */
+  readonly family?: string;
+  /** when the image last launched an instance, as EC2 reports it; absent when EC2 reports none */
+  readonly lastLaunchedTime?: string;
+  /** why the image is a candidate: the policy rules it passed (scan), or that it was named (check) */
+  readonly candidateBecause?: string;
   readonly verdict: Verdict;
   readonly reasons: readonly Reason[];
   /** from the image itself to its root */

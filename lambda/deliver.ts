@@ -1,10 +1,11 @@
-// Where a Lambda run's report goes: the report bucket (JSON and Markdown) and one SNS notification.
+// Where a Lambda run's report goes: the report bucket (JSON, Markdown, HTML) and one SNS notification.
 // Shared by the scheduled/manual handler and the organization's decide step.
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Report } from './contract';
 import { createPublisher } from './aws/notify';
 import { createReportStore, type StoredReport } from './aws/report-store';
+import { renderHtml } from './report/html';
 import { renderMarkdown } from './report/markdown';
 import { buildNotification } from './report/notification';
 
@@ -27,7 +28,9 @@ export function destinationFromEnvironment(environment: Readonly<Record<string, 
 /** Stores the report; undefined when it could not (the run then fails, after notifying). */
 export async function storeReport(report: Report, destination: Destination, logger: Logger): Promise<StoredReport | undefined> {
   try {
-    const stored = await createReportStore(destination.reportBucket, destination.region).save(report, renderMarkdown(report));
+    // The stored Markdown is the whole report: the bucket has no comment-size limit.
+    const renderings = { markdown: renderMarkdown(report, { limit: Infinity }), html: renderHtml(report) };
+    const stored = await createReportStore(destination.reportBucket, destination.region).save(report, renderings);
     logger.info('report stored', { location: stored.json.s3Uri });
     return stored;
   } catch (error) {
@@ -40,7 +43,7 @@ export async function storeReport(report: Report, destination: Destination, logg
 /** Publishes the one notification of the run; false when it could not. */
 export async function notify(report: Report, stored: StoredReport | undefined, destination: Destination, logger: Logger): Promise<boolean> {
   try {
-    const messageId = await createPublisher(destination.topicArn)(buildNotification(report, stored?.json));
+    const messageId = await createPublisher(destination.topicArn)(buildNotification(report, stored?.json, { html: stored?.html }));
     logger.info('notification published', { messageId });
     return true;
   } catch (error) {

@@ -1,13 +1,14 @@
 // The Lambda adapter: event + deployed settings -> RunConfig -> run -> store, notify, measure.
 // It holds no rule: the engine decides, this file only wires the function's inputs and outputs.
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig, type Trigger } from './contract';
 import { createAwsGateway } from './aws/gateway';
 import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
-import { runFailed } from './report/notification';
+import { METRIC_NAMESPACE, METRIC_SERVICE, runMetrics } from './metrics';
+import { runOutcome } from './report/outcome';
 import { run } from './run';
 import { deployedRunConfig, type RuntimeSettings, settingsFromEnvironment } from './settings';
 
@@ -17,7 +18,7 @@ const IMAGE_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
 const MAX_IMAGE_IDS = 1000;
 
 const logger = new Logger({ serviceName: 'ami-guard' });
-const metrics = new Metrics({ namespace: 'AmiGuard', serviceName: 'ami-guard' });
+const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: METRIC_SERVICE });
 
 const scheduledEventSchema = z.object({
   source: z.enum(['aws.events', 'aws.scheduler'], { error: 'is not aws.events or aws.scheduler' }),
@@ -105,7 +106,7 @@ export function invocationFailure(trigger: Trigger, report: Report, stored: bool
   if (!stored) return 'the report could not be stored';
   if (!notified) return 'the notification was not published';
   if (report.errors.some((error) => error.check === 'run')) return 'the run reached its time limit';
-  if (trigger === 'schedule' && runFailed(report)) return 'the scheduled run has errors or unverified images';
+  if (trigger === 'schedule' && runOutcome(report).failed) return 'the scheduled run has errors or unverified images';
   return undefined;
 }
 
@@ -164,21 +165,7 @@ function invalidEvent(event: unknown, error: z.ZodError): InvalidEventError {
 }
 
 function recordMetrics(report: Report): void {
-  const { summary } = report;
-  const failedChecks =
-    report.errors.length +
-    report.images.reduce((count, image) => count + image.reasons.filter((reason) => reason.code === 'check-failed').length, 0);
-  const counts: Record<string, number> = {
-    ImagesScanned: summary.imagesScanned,
-    Safe: summary.safe,
-    Blocked: summary.blocked,
-    Unverified: summary.unverified,
-    Protected: summary.protected,
-    Deregistered: summary.deregistered,
-    // run errors plus checks that failed for one image: anything that kept a verdict from being proven
-    FailedChecks: failedChecks,
-  };
   metrics.addDimension('mode', report.mode);
-  for (const [name, value] of Object.entries(counts)) metrics.addMetric(name, MetricUnit.Count, value);
+  for (const metric of runMetrics(report)) metrics.addMetric(metric.name, metric.unit, metric.value);
   metrics.publishStoredMetrics();
 }

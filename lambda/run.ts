@@ -9,7 +9,7 @@ import { gatherEvidence, gatherInventory, type GatherContext } from './gather';
 import { indexLineage, type LineageIndex } from './engine/lineage';
 import { keyOf, type Evidence, type ImageRecord, type Inventory } from './engine/model';
 import { planActions, type PlanSettings } from './engine/plan';
-import { selectCandidates } from './engine/policy';
+import { candidacyOf, familyOf, selectCandidates } from './engine/policy';
 import { inventoryReasons, judge, notFoundDecision, type Judgement } from './engine/verdict';
 import { buildReport } from './report/json';
 
@@ -108,7 +108,10 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
   });
 
   return [
-    ...judgements.map((judgement) => entryOf(judgement, outcomes.get(keyOf(judgement.image)))),
+    ...judgements.map((judgement) => ({
+      ...entryOf(judgement, outcomes.get(keyOf(judgement.image))),
+      ...candidateFacts(config, judgement.image, startedAt),
+    })),
     ...missing.map((imageId) => ({
       ...notFoundDecision(imageId, config.regions),
       imageId,
@@ -161,6 +164,15 @@ function chooseCandidates(
 
 const byRegionAndAge = (a: ImageRecord, b: ImageRecord): number =>
   a.region.localeCompare(b.region) || a.creationDate.localeCompare(b.creationDate) || a.imageId.localeCompare(b.imageId);
+
+/** What the report says about an image's place in the policy: family, last launch, why it is a candidate. */
+function candidateFacts(config: RunConfig, image: ImageRecord, now: Date): Pick<ImageEntry, 'family' | 'lastLaunchedTime' | 'candidateBecause'> {
+  return {
+    family: familyOf(image, config.policy.familyTag),
+    ...(image.lastLaunchedTime !== undefined ? { lastLaunchedTime: image.lastLaunchedTime } : {}),
+    candidateBecause: config.command === 'check' ? 'named in the check' : candidacyOf(image, config.policy, now),
+  };
+}
 
 function entryOf(judgement: Judgement, outcome: Outcome | undefined): ImageEntry {
   const { image, recycleBin } = judgement;

@@ -14,6 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Mode } from '../lambda/contract';
 import { parseSettings, type Settings, settingsToEnvironment } from '../lambda/settings';
+import { AmiGuardDashboard } from './dashboard';
 import { bundledFunction, createReportBucket, createReportTopic, policyStatement } from './parts';
 import { accountWildcardAcknowledgements, modeStatements, readStatements, usageReportStatements, type ArnContext } from './permissions';
 
@@ -133,6 +134,8 @@ export class AmiGuard extends Construct {
   public readonly reportBucket: s3.Bucket;
   /** The validated settings, every default applied. */
   public readonly settings: Settings;
+  /** The CloudWatch dashboard of the runs' metrics. */
+  public readonly dashboard: AmiGuardDashboard;
 
   constructor(scope: Construct, id: string, props: AmiGuardProps = {}) {
     super(scope, id);
@@ -206,6 +209,8 @@ export class AmiGuard extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     failedRuns.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+
+    this.dashboard = new AmiGuardDashboard(this, 'Dashboard', { function: this.function, mode: settings.mode });
   }
 
   private acknowledgeWildcards(role: iam.Role, settings: Settings, regions: readonly string[]): void {

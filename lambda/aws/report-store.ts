@@ -1,4 +1,5 @@
-// Stores a run's full report in the report bucket: the JSON contract and its Markdown rendering.
+// Stores a run's full report in the report bucket: the JSON contract, its Markdown rendering and
+// the HTML page with the lineage graph, side by side under one key.
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Report } from '../contract';
 import type { ReportLocation } from '../report/notification';
@@ -6,10 +7,17 @@ import type { ReportLocation } from '../report/notification';
 export interface StoredReport {
   readonly json: ReportLocation;
   readonly markdown: ReportLocation;
+  readonly html: ReportLocation;
+}
+
+/** The report rendered for people: Markdown and a self-contained HTML page. */
+export interface Renderings {
+  readonly markdown: string;
+  readonly html: string;
 }
 
 export interface ReportStore {
-  save(report: Report, markdown: string): Promise<StoredReport>;
+  save(report: Report, renderings: Renderings): Promise<StoredReport>;
 }
 
 export function createReportStore(
@@ -26,11 +34,12 @@ export function createReportStore(
     return reportLocation(bucket, key, region);
   };
   return {
-    async save(report, markdown) {
+    async save(report, renderings) {
       const key = reportKey(report);
       const json = await put(`${key}.json`, JSON.stringify(report, null, 2), 'application/json; charset=utf-8');
-      const rendered = await put(`${key}.md`, markdown, 'text/markdown; charset=utf-8');
-      return { json, markdown: rendered };
+      const markdown = await put(`${key}.md`, renderings.markdown, 'text/markdown; charset=utf-8');
+      const html = await put(`${key}.html`, renderings.html, 'text/html; charset=utf-8');
+      return { json, markdown, html };
     },
   };
 }

@@ -13,10 +13,11 @@ import {
   type OrgSettings,
   type PolicySettings,
 } from '../contract';
+import { DEFAULT_MARKDOWN_LIMIT, MIN_MARKDOWN_LIMIT } from '../report/markdown';
 import type { PolicyRequest } from './policy';
 import * as validate from './validate';
 
-export const FORMATS = ['text', 'json', 'markdown'] as const;
+export const FORMATS = ['text', 'json', 'markdown', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** A RunConfig whose regions may still need the SDK's default region. */
@@ -26,6 +27,8 @@ export interface CliRequest {
   readonly regions?: readonly string[];
   readonly mode: Mode;
   readonly format: Format;
+  /** --format markdown: at most this many characters */
+  readonly markdownLimit: number;
   readonly topicArn?: string;
   readonly policy: PolicySettings;
   readonly graceDays: number;
@@ -46,6 +49,7 @@ interface RawOptions {
   region?: string;
   mode: string;
   format: string;
+  markdownLimit?: string;
   topicArn?: string;
   graceDays: string;
   maxDeregister: string;
@@ -67,7 +71,8 @@ function commonOptions(command: Command): Command {
   return command
     .option('--region <regions>', 'comma-separated regions (default: the SDK region, AWS_REGION or the profile)')
     .addOption(new Option('--mode <mode>', 'report changes nothing; protect tags and protects; cleanup also deregisters').default('report'))
-    .addOption(new Option('--format <format>', 'report format on stdout: text, json or markdown').default('text'))
+    .addOption(new Option('--format <format>', 'report format on stdout: text, json, markdown or html (one self-contained page with the lineage graph)').default('text'))
+    .option('--markdown-limit <chars>', `--format markdown: at most this many characters (default ${DEFAULT_MARKDOWN_LIMIT}, a pull request comment; a GitHub job summary takes 1048576)`)
     .option('--topic-arn <arn>', 'also publish the report to this SNS topic')
     .option('--grace-days <days>', 'cleanup: days an image must have been safe before it is deregistered', String(DEFAULT_GRACE_DAYS))
     .option('--max-deregister <count>', 'cleanup: at most this many deregistrations per run', String(DEFAULT_MAX_DEREGISTER))
@@ -82,8 +87,9 @@ export function parseArgs(argv: readonly string[], version: string, write: { out
   let policy: Pick<RawOptions, 'mode' | 'region' | 'usageReport'> | undefined;
   const program = new Command('ami-guard')
     .description('Proves for each AMI whether anything still needs it, before anyone deregisters it.')
-    .version(version, '--version')
-    .helpOption('--help', 'show help')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addHelpText('after', HELP_AFTER)
     .exitOverride()
     .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: (text, w) => w(`ami-guard: ${text.replace(/^error: /, '')}`) });
 
@@ -160,6 +166,7 @@ function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions
     ...(options.region !== undefined ? { regions: validate.regions(options.region) } : {}),
     mode: validate.oneOf('--mode', options.mode, MODES),
     format: validate.oneOf('--format', options.format, FORMATS),
+    markdownLimit: markdownLimit(options),
     ...(options.topicArn !== undefined ? { topicArn: validate.topicArn(options.topicArn) } : {}),
     policy,
     graceDays: validate.wholeNumber('--grace-days', options.graceDays),
@@ -170,6 +177,14 @@ function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions
     snapshotPricePerGiBMonth: validate.price('--snapshot-price', options.snapshotPrice),
     ...orgSettings(options),
   };
+}
+
+function markdownLimit(options: RawOptions): number {
+  if (options.markdownLimit === undefined) return DEFAULT_MARKDOWN_LIMIT;
+  if (options.format !== 'markdown') throw new validate.InvalidInputError('--markdown-limit needs --format markdown');
+  const limit = validate.wholeNumber('--markdown-limit', options.markdownLimit);
+  if (limit < MIN_MARKDOWN_LIMIT) throw new validate.InvalidInputError(`invalid --markdown-limit "${options.markdownLimit}": expected at least ${MIN_MARKDOWN_LIMIT} characters`);
+  return limit;
 }
 
 function orgSettings(options: RawOptions): { org?: OrgSettings } {
@@ -185,3 +200,20 @@ function orgSettings(options: RawOptions): { org?: OrgSettings } {
     },
   };
 }
+
+const HELP_AFTER = `
+Examples:
+  ami-guard check ami-0123456789abcdef0 ami-0fedcba9876543210 --region us-east-1
+      may these images go? exit 1 if any is still needed or could not be verified
+  ami-guard scan --region us-east-1,eu-west-1 --format html > report.html
+      every candidate of two regions, as a page with a filterable table and the lineage graph
+  ami-guard scan --format markdown --markdown-limit 1048576 >> "$GITHUB_STEP_SUMMARY"
+      a GitHub job summary (a pull request comment takes the default 65536 characters)
+  ami-guard scan --mode protect --topic-arn arn:aws:sns:us-east-1:123456789012:ami-guard
+      protect every image still needed, and publish the report to SNS (email, Slack)
+
+Exit status:
+  0  the run completed (check: and every image is safe)
+  1  check: an image is blocked or unverified; scan: an image is unverified, or the run failed
+  2  invalid arguments or configuration: nothing was checked or changed
+`;

@@ -13,8 +13,10 @@ import { assumeMemberRole, createOrganizationGateway } from '../aws/organization
 import { runOrganization, type OrgDeps } from '../run-org';
 import type { OrgSettings, Report, RunConfig } from '../contract';
 import { jsonChunks } from '../report/json';
+import { renderHtml } from '../report/html';
 import { renderMarkdown } from '../report/markdown';
 import { buildNotification } from '../report/notification';
+import { runOutcome } from '../report/outcome';
 import { renderText } from '../report/text';
 import { run } from '../run';
 import { parseArgs, type Format } from './args';
@@ -32,6 +34,7 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   };
   let config: RunConfig;
   let format: Format;
+  let markdownLimit: number;
   try {
     const parsed = parseArgs(argv, packageVersion(), { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
     if (parsed.kind === 'exit') return parsed.code;
@@ -42,6 +45,7 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
     }
     config = { ...parsed.request, trigger: 'cli', regions: parsed.request.regions ?? (await defaultRegions()) };
     format = parsed.request.format;
+    markdownLimit = parsed.request.markdownLimit;
   } catch (error) {
     if (error instanceof InvalidInputError) return fail(error.message, 2);
     throw error;
@@ -60,20 +64,19 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
 
   if (config.topicArn !== undefined) {
     try {
-      await createPublisher(config.topicArn)(buildNotification(report, undefined));
+      await createPublisher(config.topicArn)(buildNotification(report, undefined, { command: config.command }));
     } catch (error) {
       report = { ...report, errors: [...report.errors, { check: 'notify', message: `publishing to ${config.topicArn} failed: ${describeError(error)}` }] };
     }
   }
   if (format === 'json') for (const chunk of jsonChunks(report)) io.stdout.write(chunk);
-  else io.stdout.write(format === 'markdown' ? renderMarkdown(report) : renderText(report));
+  else if (format === 'markdown') io.stdout.write(renderMarkdown(report, { limit: markdownLimit, command: config.command }));
+  else io.stdout.write(format === 'html' ? renderHtml(report, config.command) : renderText(report, config.command));
   return exitStatus(config, report);
 }
 
 export function exitStatus(config: Pick<RunConfig, 'command'>, report: Report): number {
-  if (report.errors.length > 0 || report.summary.unverified > 0) return 1;
-  if (config.command === 'check' && report.images.some((image) => image.verdict !== 'safe')) return 1;
-  return 0;
+  return runOutcome(report, config.command).exitCode;
 }
 
 /** Organization mode: the home account keeps its own credentials, every other account is reached through its member role. */

@@ -88,3 +88,17 @@ export function selectCandidates(images: readonly ImageRecord[], policy: PolicyS
   }
   return { candidates, unjudged };
 }
+
+/** Why a selected image is a candidate, in the terms of the policy it passed. */
+export function candidacyOf(image: ImageRecord, policy: PolicySettings, now: Date): string {
+  const daysSince = (time: string): number => Math.floor((now.getTime() - Date.parse(time)) / DAY_MS);
+  const parts = [`created ${daysSince(image.creationDate)} days ago (at least ${policy.minAgeDays})`];
+  parts.push(
+    image.lastLaunchedTime === undefined
+      ? 'no launch on record'
+      : `last launched ${daysSince(image.lastLaunchedTime)} days ago (at least ${policy.unusedDays})`,
+  );
+  if (policy.keepLatest > 0) parts.push(`not among the newest ${policy.keepLatest} of its family`);
+  parts.push(`no ${policy.excludeTag} tag`);
+  return parts.join(', ');
+}

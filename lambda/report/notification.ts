@@ -1,8 +1,9 @@
 // The one SNS message a run publishes: a readable email and an AWS Chatbot custom notification,
 // in the same publish through SNS's per-protocol message structure (MessageStructure=json).
 // Pure: the report and where it is stored in, the publish input out.
-import type { ActionName, ImageEntry, Reason, Report } from '../contract';
-import { reasonText } from '../engine/reasons';
+import type { ActionName, ImageEntry, Report } from '../contract';
+import type { Command } from './outcome';
+import { formatGiB, imageLabel, reportView, type ImageView, type ReportView } from './view';
 
 /** Where the full report is stored. */
 export interface ReportLocation {
@@ -50,11 +51,10 @@ const MAX_REASONS_PER_LINE = 3;
 export interface NotificationOptions {
   /** the size the Subject plus Message must stay under, in UTF-8 bytes */
   readonly maxBytes?: number;
-}
-
-/** A run failed for alarm purposes: it has errors, or it could not verify some image. */
-export function runFailed(report: Report): boolean {
-  return report.errors.length > 0 || report.summary.unverified > 0;
+  /** where the HTML report (with the lineage graph) is stored */
+  readonly html?: ReportLocation;
+  /** what the run did (default: check for a manual invocation, scan otherwise) */
+  readonly command?: Command;
 }
 
 export function buildNotification(
@@ -63,11 +63,13 @@ export function buildNotification(
   options: NotificationOptions = {},
 ): NotificationInput {
   const maxBytes = (options.maxBytes ?? SNS_MAX_MESSAGE_BYTES) - SIZE_MARGIN_BYTES;
-  const subject = buildSubject(report);
-  const sections = collectSections(report);
+  const view = reportView(report, options.command);
+  const subject = subjectOf(view);
+  const sections = collectSections(view);
+  const links: Links = { full: location, html: options.html };
   const build = (limit: number): NotificationInput => ({
     Subject: subject,
-    Message: JSON.stringify(buildMessage(report, location, sections, subject, limit)),
+    Message: JSON.stringify(buildMessage(view, links, sections, subject, limit)),
     MessageStructure: 'json',
   });
   const fits = (input: NotificationInput): boolean =>
@@ -85,13 +87,20 @@ export function buildNotification(
   return build(low);
 }
 
-export function buildSubject(report: Report): string {
-  const { summary } = report;
-  const counts = [`${summary.blocked} blocked`, `${summary.unverified} unverified`, `${summary.safe} safe`];
-  if (summary.deregistered > 0) counts.push(`${summary.deregistered} deregistered`);
-  if (report.errors.length > 0) counts.push(`${report.errors.length} errors`);
-  const text = `ami-guard [${report.mode}] ${describeRegions(report.regions)}: ${counts.join(', ')}`;
+/** The outcome first, then what ran where, then the counts that are not zero. */
+export function buildSubject(report: Report, command?: Command): string {
+  return subjectOf(reportView(report, command));
+}
+
+function subjectOf(view: ReportView): string {
+  const { report, outcome } = view;
+  const text = `${outcome.label}: ami-guard [${report.mode}] ${describeRegions(report.regions)}: ${outcome.counts}`;
   return truncate(printableAscii(text), MAX_SUBJECT_CHARS);
+}
+
+interface Links {
+  readonly full: ReportLocation | undefined;
+  readonly html: ReportLocation | undefined;
 }
 
 interface Section {
@@ -107,7 +116,9 @@ interface Sections {
   readonly safe: Section;
 }
 
-function collectSections(report: Report): Sections {
+function collectSections(view: ReportView): Sections {
+  const { report } = view;
+  const [unverified, blocked, safe] = view.sections;
   const withAction = (action: ActionName, outcome: 'done' | 'failed') =>
     report.images.filter((image) => image.actions.some((entry) => entry.action === action && entry.outcome === outcome));
   const failedActions = report.images.flatMap((image) =>
@@ -118,54 +129,38 @@ function collectSections(report: Report): Sections {
   return {
     errors: {
       title: 'Errors',
-      lines: report.errors.map((error) =>
-        [error.region && `[${error.region}]`, error.imageId, error.check && `${error.check}:`, error.message]
-          .filter(Boolean)
-          .join(' '),
-      ),
+      lines: view.errors,
     },
     images: [
-      {
-        title: 'Unverified',
-        note: 'a check could not complete; treated as blocked, never deregistered',
-        lines: report.images.filter((image) => image.verdict === 'unverified').map(imageWithReasons),
-      },
-      {
-        title: 'Blocked',
-        note: 'still needed; never deregistered',
-        lines: report.images.filter((image) => image.verdict === 'blocked').map(imageWithReasons),
-      },
+      { title: unverified.title, note: unverified.note, lines: unverified.images.map(imageWithReasons) },
+      { title: blocked.title, note: blocked.note, lines: blocked.images.map(imageWithReasons) },
       { title: 'Failed actions', lines: failedActions },
       { title: 'Deregistered', lines: withAction('deregister', 'done').map(deregisteredLine) },
       { title: 'Protected', lines: withAction('enable-deregistration-protection', 'done').map(imageLabel) },
     ],
     safe: {
-      title: 'Safe',
-      note: 'nothing found that needs them; whether a deregistration could be undone through Recycle Bin',
-      lines: report.images.filter((image) => image.verdict === 'safe').map(safeLine),
+      title: safe.title,
+      note: `${safe.note}; whether a deregistration could be undone through Recycle Bin`,
+      lines: safe.images.map(safeLine),
     },
   };
 }
 
-function buildMessage(
-  report: Report,
-  location: ReportLocation | undefined,
-  sections: Sections,
-  subject: string,
-  limit: number,
-): Record<string, string> {
-  const chatbot = JSON.stringify(buildChatbot(report, location, sections, subject, Math.min(limit, CHAT_ENTRIES_PER_SECTION)));
-  return { default: chatbot, email: buildEmail(report, location, sections, limit), https: chatbot };
+function buildMessage(view: ReportView, links: Links, sections: Sections, subject: string, limit: number): Record<string, string> {
+  const chatbot = JSON.stringify(buildChatbot(view, links, sections, subject, Math.min(limit, CHAT_ENTRIES_PER_SECTION)));
+  return { default: chatbot, email: buildEmail(view, links, sections, limit), https: chatbot };
 }
 
-function buildEmail(report: Report, location: ReportLocation | undefined, sections: Sections, limit: number): string {
+function buildEmail(view: ReportView, links: Links, sections: Sections, limit: number): string {
+  const { report } = view;
   const { summary } = report;
   const lines = [
-    `ami-guard ${report.trigger} run in ${report.mode} mode, ${describeRegionsInFull(report.regions)}`,
+    `ami-guard ${view.headline}`,
+    `${report.trigger} run in ${report.mode} mode, ${describeRegionsInFull(report.regions)}`,
     `Run ${report.runId}, ${report.startedAt} to ${report.finishedAt}`,
     '',
   ];
-  if (runFailed(report)) {
+  if (view.outcome.failed) {
     lines.push(
       `THIS RUN FAILED: ${failureCounts(report)}.`,
       'Nothing unverified was deregistered. See the errors below and the full report.',
@@ -180,7 +175,7 @@ function buildEmail(report: Report, location: ReportLocation | undefined, sectio
     `  protected     ${summary.protected}`,
     `  deregistered  ${summary.deregistered}  (${formatGiB(summary.reclaimedSnapshotGiB)} of snapshots deleted)`,
     '',
-    `Estimated monthly saving: ${savingText(report)}`,
+    `Estimated monthly saving: ${view.saving}`,
   );
   for (const section of [sections.errors, ...sections.images, sections.safe]) {
     if (section.lines.length === 0) continue;
@@ -189,25 +184,34 @@ function buildEmail(report: Report, location: ReportLocation | undefined, sectio
     const leftOut = section.lines.length - Math.min(limit, section.lines.length);
     if (leftOut > 0) lines.push(`  ... and ${leftOut} more, left out here: see the full report`);
   }
-  lines.push('', ...fullReportLines(location));
+  lines.push('', ...fullReportLines(links));
   return lines.join('\n');
 }
 
-function buildChatbot(
-  report: Report,
-  location: ReportLocation | undefined,
-  sections: Sections,
-  subject: string,
-  limit: number,
-): ChatbotNotification {
+function buildChatbot(view: ReportView, links: Links, sections: Sections, subject: string, limit: number): ChatbotNotification {
+  const { report } = view;
   const { summary } = report;
-  const description = [
-    `*${summary.blocked} blocked*, *${summary.unverified} unverified*, ${summary.safe} safe of ${summary.candidates} candidates ` +
+  const location = links.full;
+  const description: string[] = [];
+  if (view.outcome.failed) description.push(`:warning: *This run failed*: ${failureCounts(report)}.`);
+  // Counts that need a person are bold; zeros are left out rather than shouted.
+  const counts = [
+    [summary.blocked, 'blocked', true],
+    [summary.unverified, 'unverified', true],
+    [summary.safe, 'safe', false],
+  ] as const;
+  const shown = counts.filter(([count]) => count > 0).map(([count, word, bold]) => (bold ? `*${count} ${word}*` : `${count} ${word}`));
+  const actions = [
+    summary.protected > 0 ? `Protected: ${summary.protected}.` : '',
+    summary.deregistered > 0 ? `Deregistered: ${summary.deregistered}.` : '',
+    summary.reclaimableSnapshotGiB > 0 ? `Reclaimable: ${formatGiB(summary.reclaimableSnapshotGiB)}.` : '',
+  ].filter(Boolean);
+  description.push(
+    `${shown.length > 0 ? `${shown.join(', ')} of ${summary.candidates} candidates` : 'No candidates'} ` +
       `(${summary.imagesScanned} images scanned in ${describeRegions(report.regions)}).`,
-    `Protected: ${summary.protected}. Deregistered: ${summary.deregistered}. Reclaimable: ${formatGiB(summary.reclaimableSnapshotGiB)}.`,
-    `Estimated monthly saving: ${escapeMarkdown(savingText(report))}.`,
-  ];
-  if (runFailed(report)) description.push(`:warning: *This run failed*: ${failureCounts(report)}.`);
+  );
+  if (actions.length > 0) description.push(actions.join(' '));
+  if (summary.safe > 0) description.push(`Estimated monthly saving: ${escapeMarkdown(view.saving)}.`);
   for (const section of [sections.errors, ...sections.images]) {
     if (section.lines.length === 0) continue;
     description.push('', `*${section.title} (${section.lines.length})*`);
@@ -218,6 +222,7 @@ function buildChatbot(
   const nextSteps = location
     ? [`Full report: <${location.consoleUrl}|${location.s3Uri}>`]
     : ['The full report could not be stored: see the function logs'];
+  if (links.html) nextSteps.unshift(`Lineage graph and filterable table: <${links.html.consoleUrl}|HTML report>`);
   if (summary.blocked + summary.unverified > 0) {
     nextSteps.push('Blocked and unverified images are kept; the reasons say what still needs each one.');
   }
@@ -229,7 +234,7 @@ function buildChatbot(
       title: subject,
       description: description.join('\n'),
       nextSteps,
-      keywords: [report.mode, report.trigger, ...(runFailed(report) ? ['failed'] : []), ...report.regions.slice(0, 3)],
+      keywords: [view.outcome.status, report.mode, report.trigger, ...report.regions.slice(0, 3)],
     },
     metadata: {
       summary: subject,
@@ -240,52 +245,29 @@ function buildChatbot(
   };
 }
 
-/** The saving estimate, labelled as one: snapshot storage of the safe images at the configured price. */
-function savingText(report: Report): string {
-  const { summary } = report;
-  return (
-    `about $${summary.estimatedMonthlySavingUsd.toFixed(2)} a month (an estimate: ${formatGiB(summary.reclaimableSnapshotGiB)} ` +
-    `of snapshots of the safe images at $${summary.snapshotPricePerGiBMonth} per GiB-month; ` +
-    'shared, incremental or archived snapshots make the actual saving differ)'
-  );
-}
-
-function safeLine(image: ImageEntry): string {
-  const gib = image.snapshots.reduce((total, snapshot) => total + snapshot.sizeGiB, 0);
-  return truncate(`${imageLabel(image)}: ${formatGiB(gib)} of snapshots; ${recycleBinLine(image)}`, MAX_LINE_CHARS);
-}
-
-function recycleBinLine(image: ImageEntry): string {
-  const bin = image.recycleBin;
-  if (bin.recoverable === true) {
-    const rules = bin.ruleIds && bin.ruleIds.length > 0 ? ` (rule ${bin.ruleIds.join(', ')})` : '';
-    return `recoverable through Recycle Bin for ${bin.retentionDays ?? '?'} days${rules}`;
-  }
-  if (bin.recoverable === false) return 'NOT recoverable through Recycle Bin (no retention rule covers it)';
-  return `Recycle Bin recovery unknown${bin.message ? `: ${truncate(bin.message, 160)}` : ''}`;
+function safeLine(image: ImageView): string {
+  return truncate(`${image.label}: ${formatGiB(image.snapshotGiB)} of snapshots; ${truncate(image.recycleBin, 200)}`, MAX_LINE_CHARS);
 }
 
 function failureCounts(report: Report): string {
   const parts = [];
-  if (report.errors.length > 0) parts.push(`${report.errors.length} errors`);
-  if (report.summary.unverified > 0) parts.push(`${report.summary.unverified} images could not be verified`);
+  const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
+  if (report.errors.length > 0) parts.push(plural(report.errors.length, 'error', 'errors'));
+  if (report.summary.unverified > 0) parts.push(plural(report.summary.unverified, 'image could not be verified', 'images could not be verified'));
   return parts.join(', ');
 }
 
-function fullReportLines(location: ReportLocation | undefined): string[] {
-  if (!location) return ['The full report could not be stored: see the function logs.'];
-  return [`Full report: ${location.consoleUrl}`, `             ${location.s3Uri}`];
+function fullReportLines(links: Links): string[] {
+  const html = links.html ? [`HTML report (lineage graph, filterable table): ${links.html.consoleUrl}`] : [];
+  if (!links.full) return [...html, 'The full report could not be stored: see the function logs.'];
+  return [...html, `Full report: ${links.full.consoleUrl}`, `             ${links.full.s3Uri}`];
 }
 
-function imageLabel(image: ImageEntry): string {
-  return `${image.imageId}${image.name ? ` (${image.name})` : ''} ${image.region}`;
-}
-
-function imageWithReasons(image: ImageEntry): string {
-  const shown = image.reasons.slice(0, MAX_REASONS_PER_LINE).map(describeReason);
-  const more = image.reasons.length - shown.length;
+function imageWithReasons(image: ImageView): string {
+  const shown = image.why.slice(0, MAX_REASONS_PER_LINE).map((line) => truncate(line, 200));
+  const more = image.why.length - shown.length;
   if (more > 0) shown.push(`${more} more reasons`);
-  return truncate(`${imageLabel(image)}: ${shown.join('; ') || 'no reason recorded'}`, MAX_LINE_CHARS);
+  return truncate(`${image.label}: ${shown.join('; ') || 'no reason recorded'}`, MAX_LINE_CHARS);
 }
 
 function deregisteredLine(image: ImageEntry): string {
@@ -296,10 +278,6 @@ function deregisteredLine(image: ImageEntry): string {
   return truncate(`${imageLabel(image)}${snapshots.length ? `: snapshots ${snapshots.join(', ')}` : ''}`, MAX_LINE_CHARS);
 }
 
-/** A reason in a line, kept short enough for a notification. */
-export function describeReason(reason: Reason): string {
-  return truncate(reasonText(reason), 200);
-}
 
 function describeRegions(regions: readonly string[]): string {
   if (regions.length === 0) return 'no region';
@@ -309,10 +287,6 @@ function describeRegions(regions: readonly string[]): string {
 function describeRegionsInFull(regions: readonly string[]): string {
   if (regions.length <= 10) return regions.join(', ') || 'no region';
   return `${regions.slice(0, 10).join(', ')} and ${regions.length - 10} more regions`;
-}
-
-function formatGiB(gib: number): string {
-  return `${Math.round(gib * 10) / 10} GiB`;
 }
 
 function printableAscii(text: string): string {

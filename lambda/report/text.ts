@@ -1,12 +1,20 @@
-// The text report: counts first, then what is needed and why, then what may go.
+// The text report: the outcome first, then what is needed and why, then what may go.
 
-import type { ActionEntry, ImageEntry, Report } from '../contract';
-import { reasonText } from '../engine/reasons';
+import type { Report } from '../contract';
+import type { Command } from './outcome';
+import { ageText, reportView, type ImageView } from './view';
 
-export function renderText(report: Report): string {
+const HEADINGS: Record<string, string> = {
+  unverified: 'UNVERIFIED: a check did not complete; treated as blocked',
+  blocked: 'BLOCKED: still needed',
+  safe: 'SAFE: nothing found that needs them',
+};
+
+export function renderText(report: Report, command?: Command): string {
+  const view = reportView(report, command);
   const s = report.summary;
   const lines: string[] = [
-    `ami-guard ${report.mode} run ${report.runId} (${report.trigger}) in ${report.regions.join(', ')}`,
+    `ami-guard: ${view.headline} (${report.mode} run ${report.runId}, ${report.trigger}, in ${report.regions.join(', ')})`,
     `${s.imagesScanned} images scanned, ${s.candidates} candidates: ${s.safe} safe, ${s.blocked} blocked, ${s.unverified} unverified`,
   ];
   if (report.mode !== 'report') lines.push(`${s.protected} protected, ${s.deregistered} deregistered (${s.reclaimedSnapshotGiB} GiB of snapshots deleted)`);
@@ -14,40 +22,27 @@ export function renderText(report: Report): string {
     `snapshots a cleanup of the safe images would reclaim: ${s.reclaimableSnapshotGiB} GiB, an estimated $${s.estimatedMonthlySavingUsd.toFixed(2)} a month at $${s.snapshotPricePerGiBMonth} per GiB-month`,
   );
 
-  const section = (title: string, images: readonly ImageEntry[], withReasons: boolean): void => {
-    if (images.length === 0) return;
-    lines.push('', `${title} (${images.length})`);
-    for (const image of images) {
-      lines.push(`  ${image.accountId ? `${image.accountId}  ` : ''}${image.imageId}  ${image.region || '-'}  ${image.name || '(no name)'}  ${image.creationDate || ''}`.trimEnd());
-      if (withReasons) for (const reason of image.reasons) lines.push(`      - ${reasonText(reason)}`);
-      if (!withReasons) lines.push(`      recycle bin: ${recycleBinText(image)}`);
-      for (const action of image.actions) lines.push(`      > ${actionText(action)}`);
-    }
-  };
-  section('UNVERIFIED: a check did not complete; treated as blocked', report.images.filter((i) => i.verdict === 'unverified'), true);
-  section('BLOCKED: still needed', report.images.filter((i) => i.verdict === 'blocked'), true);
-  section('SAFE: nothing found that needs them', report.images.filter((i) => i.verdict === 'safe'), false);
-
-  if (report.errors.length > 0) {
-    lines.push('', `ERRORS (${report.errors.length})`);
-    for (const error of report.errors) {
-      const where = [error.region, error.imageId, error.check].filter(Boolean).join(' ');
-      lines.push(`  - ${where ? `${where}: ` : ''}${error.message}`);
-    }
+  if (view.errors.length > 0) {
+    lines.push('', `ERRORS (${view.errors.length})`);
+    for (const error of view.errors) lines.push(`  - ${error}`);
+  }
+  for (const section of view.sections) {
+    if (section.images.length === 0) continue;
+    lines.push('', `${HEADINGS[section.verdict]} (${section.images.length})`);
+    for (const image of section.images) lines.push(...imageLines(image));
   }
   return `${lines.join('\n')}\n`;
 }
 
-export function recycleBinText(image: ImageEntry): string {
-  const bin = image.recycleBin;
-  if (bin.recoverable === true) return `recoverable for ${bin.retentionDays} days (rule ${(bin.ruleIds ?? []).join(', ')})`;
-  if (bin.recoverable === false) return 'not recoverable: no retention rule covers it';
-  return `unknown${bin.message ? `: ${bin.message}` : ''}`;
-}
-
-export function actionText(action: ActionEntry): string {
-  const parts = [`${action.action}: ${action.outcome}`];
-  if (action.detail) parts.push(action.detail);
-  if (action.error) parts.push(action.error);
-  return parts.join(' - ');
+function imageLines(image: ImageView): string[] {
+  const { entry } = image;
+  const lines = [
+    `  ${entry.accountId ? `${entry.accountId}  ` : ''}${entry.imageId}  ${entry.region || '-'}  ${entry.name || '(no name)'}  ${entry.creationDate || ''}`.trimEnd(),
+  ];
+  if (entry.creationDate) lines.push(`      ${ageText(image)}, last launched: ${image.lastLaunch}`);
+  lines.push(`      candidate: ${image.candidateBecause}`);
+  if (entry.verdict !== 'safe') for (const reason of image.why) lines.push(`      - ${reason}`);
+  else lines.push(`      recycle bin: ${image.recycleBin}`);
+  for (const action of image.actions) lines.push(`      > ${action}`);
+  return lines;
 }

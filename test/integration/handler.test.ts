@@ -85,7 +85,7 @@ describe('a scheduled event runs a scan with the deployed settings', () => {
     expect(published.topicArn).toBe(generated.topicArn);
     const notification = expectValidNotification(published, report, generated.bucket);
     expect(notification.subject).toBe(
-      `ami-guard [report] us-east-1 +1: ${report.summary.blocked} blocked, 0 unverified, ${report.summary.safe} safe`,
+      `Needs attention: ami-guard [report] us-east-1 +1: ${report.summary.blocked} blocked, ${report.summary.safe} safe`,
     );
     // report mode changes nothing
     const mutating = sandbox.calls.filter((call) => /^(Create|Delete|Enable|Disable|Deregister|Modify)/.test(call.action));
@@ -150,7 +150,7 @@ describe('a manual event runs check on the named images', () => {
   it('throws when the run reaches its time limit', async () => {
     // less than the handler's safety margin left: no check may start
     await expect(handler({ imageIds: idsWith('safe', 1) }, lambdaContext(30_000))).rejects.toThrow(/failed: the run reached its time limit/);
-    expect(sandbox.state.objects.size).toBe(2);
+    expect(sandbox.state.objects.size).toBe(3);
   });
 
   it('rejects a mode stronger than the deployed one, before any AWS call', async () => {

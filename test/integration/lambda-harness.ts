@@ -94,6 +94,9 @@ export function expectStored(sandbox: Sandbox, bucket: string, report: Report): 
   expect(stored).toEqual(report);
   const text = markdown.body.toString('utf8');
   expect(text).toContain(report.runId);
+  const html = sandbox.state.objects.get(`${bucket}/${key}.html`);
+  expect(html?.contentType).toMatch(/^text\/html/);
+  expect(html?.body.toString('utf8')).toContain(report.runId);
   return { json: stored, markdown: text };
 }
 

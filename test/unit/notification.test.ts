@@ -158,7 +158,7 @@ describe('buildNotification', () => {
     const small = report(12);
     const input = buildNotification(small, location);
     expect(input.MessageStructure).toBe('json');
-    expect(input.Subject).toBe('ami-guard [cleanup] us-east-1 +1: 8 blocked, 2 unverified, 2 safe, 1 deregistered');
+    expect(input.Subject).toBe('Failed: ami-guard [cleanup] us-east-1 +1: 2 unverified, 8 blocked, 2 safe, 1 deregistered');
     const { message, chatbot } = parse(input);
     expect(Object.keys(message).sort()).toEqual(['default', 'email', 'https']);
     expect(message.https).toBe(message.default);
@@ -189,7 +189,7 @@ describe('buildNotification', () => {
     const input = buildNotification(large, location);
     expect(Date.now() - started).toBeLessThan(5000);
     expectValidSubject(input.Subject);
-    expect(input.Subject).toBe('ami-guard [cleanup] us-east-1 +1: 2000 blocked, 500 unverified, 500 safe, 400 deregistered');
+    expect(input.Subject).toBe('Failed: ami-guard [cleanup] us-east-1 +1: 500 unverified, 2000 blocked, 500 safe, 400 deregistered');
     expect(bytes(input)).toBeLessThan(SNS_MAX_MESSAGE_BYTES);
     const { message, chatbot } = parse(input);
     expectChatbotShape(chatbot);
@@ -234,7 +234,7 @@ describe('buildNotification', () => {
       errors: [{ message: 'AccessDenied: not authorized to perform ec2:DescribeImages', region: 'eu-west-1', check: 'inventory' }],
     });
     const input = buildNotification(failed, undefined);
-    expect(input.Subject).toContain('1 errors');
+    expect(input.Subject).toMatch(/^Failed: .*: 1 error, /);
     const { message, chatbot } = parse(input);
     expect(message.email).toContain('[eu-west-1] inventory: AccessDenied');
     expect(message.email).toContain('could not be stored');
@@ -246,6 +246,6 @@ describe('buildNotification', () => {
     const many = report(1, { regions: Array.from({ length: 30 }, (_, index) => `ap-southeast-${index}`) });
     expectValidSubject(buildSubject(many));
     const quiet = report(0, { mode: 'report', regions: ['us-east-1'] });
-    expect(buildSubject(quiet)).toBe('ami-guard [report] us-east-1: 0 blocked, 0 unverified, 0 safe');
+    expect(buildSubject(quiet)).toBe('All clear: ami-guard [report] us-east-1: no candidates');
   });
 });

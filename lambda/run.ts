@@ -14,7 +14,7 @@ import {
   type RunError,
 } from './contract';
 import { gatherEvidence, gatherInventory, type GatherContext } from './gather';
-import { indexLineage, type LineageIndex } from './engine/lineage';
+import { indexLineage, lineageDoubts, type LineageIndex } from './engine/lineage';
 import { keyOf, type Evidence, type ImageRecord, type Inventory } from './engine/model';
 import { planActions } from './engine/plan';
 import { selectCandidates } from './engine/policy';
@@ -104,8 +104,9 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
     check: 'inventory',
     message: `images of ${region} could not be listed: ${message}`,
   }));
+  const doubts = lineageDoubts(index);
   const decisions = new Map<string, Decision>();
-  for (const candidate of candidates) decisions.set(keyOf(candidate), decide(candidate, index, evidence, runWide));
+  for (const candidate of candidates) decisions.set(keyOf(candidate), decide(candidate, index, evidence, [...runWide, ...doubts(candidate)]));
 
   const recycleBin = new Map(candidates.map((image) => [keyOf(image), recycleBinStatus(image, evidence)]));
   const plans = planActions(

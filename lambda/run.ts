@@ -144,7 +144,7 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
       recycleBin: recycleBin.get(keyOf(image)) as RecycleBinStatus,
     })),
     ...missing.map((imageId) => ({
-      ...notFoundDecision(imageId, config.regions),
+      ...notFoundDecision(imageId, config.regions, inventory.failedRegions),
       imageId,
       region: config.regions.length === 1 ? config.regions[0] : '',
       name: '',

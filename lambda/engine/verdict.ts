@@ -38,14 +38,19 @@ export function decide(image: ImageRecord, index: LineageIndex, evidence: Eviden
   return { verdict: verdictOf(reasons), reasons, lineage: lineage?.ok ? lineage.value : [] };
 }
 
-/** An image named to `check` that is not among the owned images of the configured regions. */
-export function notFoundDecision(imageId: string, regions: readonly string[]): Decision {
-  const reasons: Reason[] = [
-    {
-      code: 'check-failed',
-      check: 'inventory',
-      message: `${imageId} is not an image this account owns in ${regions.join(', ')}`,
-    },
-  ];
+/**
+ * An image named to `check` that is not among the owned images listed. Where a region's listing
+ * failed, that failure is the reason: whether the account owns the image there is not known.
+ */
+export function notFoundDecision(imageId: string, regions: readonly string[], failedRegions: ReadonlyMap<string, string> = new Map()): Decision {
+  const failures = regions.filter((region) => failedRegions.has(region));
+  const reasons: Reason[] =
+    failures.length > 0
+      ? failures.map((region) => ({
+          code: 'check-failed',
+          check: 'inventory',
+          message: `images of ${region} could not be listed: ${failedRegions.get(region) ?? ''}; whether this account owns ${imageId} there is not known`,
+        }))
+      : [{ code: 'check-failed', check: 'inventory', message: `${imageId} is not an image this account owns in ${regions.join(', ')}` }];
   return { verdict: 'unverified', reasons, lineage: [] };
 }

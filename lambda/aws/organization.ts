@@ -11,6 +11,7 @@ import {
   type ListAccountsResponse,
   type ListOrganizationalUnitsForParentResponse,
 } from '@aws-sdk/client-organizations';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { allMembers, identifier } from './answers';
@@ -77,6 +78,12 @@ export function createOrganizationGateway(): OrganizationGateway {
     },
     listAccountsUnder: (ouId) => accountsUnder(ouId),
   };
+}
+
+/** The account the default credentials act as (STS GetCallerIdentity), checked to be an account ID. */
+export async function callerAccountId(): Promise<string> {
+  const answer = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+  return identifier('GetCallerIdentity', 'accountId', answer.Account, 'the caller\'s Account');
 }
 
 /**

@@ -18,6 +18,9 @@ const IN_LAUNCH_CONFIG = id(3);
 const PLAIN = id(4);
 const EU_PARENT = id(5);
 const EU_COPY = id(6);
+const FOREIGN = id(7);
+const FROM_FOREIGN = id(8);
+const SHARED = id(9);
 
 const saved = { ...process.env };
 const useSandbox = (sandbox: Sandbox): void => {
@@ -69,7 +72,10 @@ describe('one account', () => {
       .image({ id: PLAIN, creationDate: old })
       .image({ id: EU_PARENT, region: 'eu-west-1', creationDate: old })
       .image({ id: EU_COPY, region: 'eu-west-1', sourceImageId: EU_PARENT, creationDate: old })
-      .instance({ imageId: EU_COPY, region: 'eu-west-1', state: 'running' });
+      .instance({ imageId: EU_COPY, region: 'eu-west-1', state: 'running' })
+      .foreignImage({ id: FOREIGN, ownerAlias: 'amazon' })
+      .image({ id: FROM_FOREIGN, sourceImageId: FOREIGN, creationDate: old })
+      .image({ id: SHARED, creationDate: old, launchPermissions: [{ userId: '444455556666' }] });
     sandbox = await startSandbox(account);
     useSandbox(sandbox);
   });
@@ -82,7 +88,7 @@ describe('one account', () => {
     const images = await createAwsGateway().describeOwnedImages('us-east-1').catch((error: Error) => error.message);
     expect(images).toMatch(/malformed DescribeImages answer: an image ID "AMI-TAMPERED" is not an AMI ID/);
     expect(sandbox.calls[0]).toMatchObject({ action: 'DescribeImages', injected: 'tamper' });
-    expect((await createAwsGateway().describeOwnedImages('us-east-1')).length).toBe(4);
+    expect((await createAwsGateway().describeOwnedImages('us-east-1')).length).toBe(6);
   });
 
   it('does not clear the ancestor of a running image whose SourceImageId comes in another case', async () => {
@@ -121,6 +127,20 @@ describe('one account', () => {
     const image = entry(report, IN_LAUNCH_CONFIG);
     expect(image.verdict).toBe('unverified');
     expect(image.reasons).toEqual(checkFailed('autoscaling:LaunchConfiguration', /is not an AMI ID/));
+  });
+
+  it('fails the ancestry check when GetImageAncestry names a region that does not parse', async () => {
+    sandbox.setTampering([{ service: 'ec2', action: 'GetImageAncestry', rewrite: (body) => body.replace(/<sourceImageRegion>us-east-1<\/sourceImageRegion>/, '<sourceImageRegion>US-EAST-1</sourceImageRegion>') }]);
+    const report = await run(config([FROM_FOREIGN], ['us-east-1']), { gateway: createAwsGateway(), now: () => new Date() });
+    expect(entry(report, FROM_FOREIGN).verdict).toBe('unverified');
+    expect(entry(report, FROM_FOREIGN).reasons).toEqual(checkFailed('ancestry', /"US-EAST-1" is not an AWS region name/));
+  });
+
+  it('fails the launch-permission check on a grantee that does not parse', async () => {
+    sandbox.setTampering([{ service: 'ec2', action: 'DescribeImageAttribute', rewrite: (body) => body.replace('<userId>444455556666</userId>', '<userId>44445555666</userId>') }]);
+    const report = await run(config([SHARED], ['us-east-1']), { gateway: createAwsGateway(), now: () => new Date() });
+    expect(entry(report, SHARED).verdict).toBe('unverified');
+    expect(entry(report, SHARED).reasons).toEqual(checkFailed('launch-permissions', /"44445555666" is not a 12-digit account ID/));
   });
 
   it('names the failed listing, not ownership, for an image checked while DescribeImages is denied', async () => {

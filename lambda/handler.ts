@@ -10,31 +10,49 @@ import { destinationFromEnvironment, notify, storeReport, type Destination } fro
 import { METRIC_NAMESPACE, METRIC_SERVICE, runMetrics } from './metrics';
 import { runOutcome } from './report/outcome';
 import { run } from './run';
-import { deployedRunConfig, type RuntimeSettings, settingsFromEnvironment } from './settings';
+import { deployedRunConfig, formString, type RuntimeSettings, settingsFromEnvironment } from './settings';
 
 /** Time kept back from the Lambda timeout to store the report and notify after the run stops. */
 const SAFETY_MARGIN_MS = 60_000;
-const IMAGE_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
 const MAX_IMAGE_IDS = 1000;
 
 const logger = new Logger({ serviceName: 'ami-guard' });
 const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: METRIC_SERVICE });
 
-const scheduledEventSchema = z.object({
-  source: z.enum(['aws.events', 'aws.scheduler'], { error: 'is not aws.events or aws.scheduler' }),
-  'detail-type': z.literal('Scheduled Event', { error: 'is not "Scheduled Event"' }),
-});
+/**
+ * Exactly the event a schedule delivers: an EventBridge rule (detail `{}`) or EventBridge
+ * Scheduler (detail `"{}"`), every field of the envelope and no other.
+ */
+const scheduledEventSchema = z
+  .strictObject({
+    source: z.enum(['aws.events', 'aws.scheduler'], { error: 'is not aws.events or aws.scheduler' }),
+    'detail-type': z.literal('Scheduled Event', { error: 'is not "Scheduled Event"' }),
+    version: z.literal('0', { error: 'is not "0"' }),
+    id: z.string({ error: 'is not a string' }).min(1, { error: 'is empty' }),
+    account: formString('accountId'),
+    time: z.iso.datetime({ error: 'is not an ISO timestamp' }),
+    region: formString('region'),
+    resources: z.array(formString('arn'), { error: 'is not a list of ARNs' }),
+    detail: z.union([z.strictObject({}), z.literal('{}')], { error: 'is not the empty detail of a scheduled event' }),
+  })
+  .refine((event) => (event.source === 'aws.events') === (typeof event.detail === 'object'), {
+    path: ['detail'],
+    error: 'is not the detail this source sends ({} from aws.events, "{}" from aws.scheduler)',
+  });
 
 const manualEventSchema = z.strictObject({
   imageIds: z
-    .array(z.string({ error: 'is not a string' }).regex(IMAGE_ID, { error: 'is not an AMI ID (ami- and 8 or 17 hex digits)' }), {
+    .array(formString('imageId'), {
       error: 'is not a list of AMI IDs',
     })
     .min(1, { error: 'is empty: give 1 to 1000 AMI IDs' })
     .max(MAX_IMAGE_IDS, { error: `has more than ${MAX_IMAGE_IDS} AMI IDs` }),
   mode: z.enum(MODES, { error: `is not one of ${MODES.join(', ')}` }).optional(),
   notify: z.boolean({ error: 'is not true or false' }).optional(),
+  dryRun: z.boolean({ error: 'is not true or false' }).optional(),
 });
+const MANUAL_FIELDS = Object.keys(manualEventSchema.shape).join(', ');
+const SCHEDULED_FIELDS = 'source, detail-type, version, id, account, time, region, resources, detail';
 
 type ManualEvent = z.output<typeof manualEventSchema>;
 
@@ -112,9 +130,11 @@ export function invocationFailure(trigger: Trigger, report: Report, stored: bool
 
 /** Turns the event into a run, or throws one error naming the bad field before any AWS call. */
 export function parseEvent(event: unknown, settings: RuntimeSettings): Invocation {
-  if (typeof event === 'object' && event !== null && 'source' in event) {
+  // Any envelope field makes it a scheduled event, which must then be exactly one: a manual
+  // request dressed with `source` is rejected, never run as a scan.
+  if (typeof event === 'object' && event !== null && !Array.isArray(event) && ['source', 'detail-type'].some((key) => Object.hasOwn(event, key))) {
     const scheduled = scheduledEventSchema.safeParse(event);
-    if (!scheduled.success) throw invalidEvent(event, scheduled.error);
+    if (!scheduled.success) throw invalidEvent(event, scheduled.error, SCHEDULED_FIELDS);
     return {
       config: {
         command: 'scan',
@@ -127,7 +147,10 @@ export function parseEvent(event: unknown, settings: RuntimeSettings): Invocatio
     };
   }
   const manual = manualEventSchema.safeParse(event);
-  if (!manual.success) throw invalidEvent(event, manual.error);
+  if (!manual.success) throw invalidEvent(event, manual.error, MANUAL_FIELDS);
+  if (manual.data.dryRun === true) {
+    throw new InvalidEventError('invalid event dryRun: true is not supported yet: nothing was checked or changed (run with mode "report" to see the verdicts)');
+  }
   return { config: manualConfig(manual.data, settings), notify: manual.data.notify ?? false };
 }
 
@@ -147,19 +170,22 @@ function manualConfig(event: ManualEvent, settings: RuntimeSettings): RunConfig 
   };
 }
 
-function invalidEvent(event: unknown, error: z.ZodError): InvalidEventError {
+function invalidEvent(event: unknown, error: z.ZodError, known: string): InvalidEventError {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return new InvalidEventError(
-      'invalid event: expected a scheduled event or {"imageIds": ["ami-..."], "mode"?: "report", "notify"?: true}',
+      'invalid event: expected a scheduled event or {"imageIds": ["ami-..."], "mode"?: "report", "notify"?: true, "dryRun"?: false}',
     );
   }
   const issue = error.issues[0];
   if (issue.code === 'unrecognized_keys') {
-    return new InvalidEventError(`invalid event ${issue.keys[0]}: unknown field (known: imageIds, mode, notify)`);
+    if (issue.path.length > 0) return new InvalidEventError(`invalid event ${[...issue.path, issue.keys[0]].map(String).join('.')}: unknown field`);
+    return new InvalidEventError(`invalid event ${issue.keys[0]}: unknown field (known: ${known})`);
   }
   const field = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace('.[', '[');
   let value: unknown = event;
-  for (const part of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey];
+  for (const part of issue.path) {
+    value = typeof value === 'object' && value !== null && Object.hasOwn(value, part) ? (value as Record<PropertyKey, unknown>)[part] : undefined;
+  }
   const shown = value === undefined ? 'missing' : JSON.stringify(value).slice(0, 80);
   return new InvalidEventError(`invalid event ${field || 'body'}: ${shown} ${issue.message}`);
 }

@@ -21,7 +21,7 @@ import { invocationFailure } from './handler';
 import { runContext, type Gathered, type RunContext } from './run';
 import { decideOrganization, gatewayCache, gatherMember, listMembers, type Gateways } from './run-org';
 import { fromJson, toJson } from './serialize';
-import { deployedRunConfig, type OrgRuntimeSettings, orgSettingsFromEnvironment } from './settings';
+import { deployedRunConfig, formString, type OrgRuntimeSettings, orgSettingsFromEnvironment } from './settings';
 
 /** Time kept back from the Lambda timeout to store and notify after a step stops starting checks. */
 const SAFETY_MARGIN_MS = 60_000;
@@ -41,13 +41,13 @@ const runFields = {
 };
 
 /** One gather result as the item processor returns it. */
-const gatherResultSchema = z.object({ accountId: z.string(), key: z.string().optional(), error: z.string().optional() });
+const gatherResultSchema = z.strictObject({ accountId: formString('accountId'), key: z.string().optional(), error: z.string().optional() });
 
 const eventSchemas = {
   list: z.strictObject({ step: z.literal('list') }),
   gather: z.strictObject({
     step: z.literal('gather'),
-    accountId: z.string({ error: 'is not a string' }).regex(/^\d{12}$/, { error: 'is not a 12-digit account ID' }),
+    accountId: formString('accountId'),
     ...runFields,
   }),
   decide: z.strictObject({
@@ -56,8 +56,9 @@ const eventSchemas = {
     listingKey: z.string({ error: 'is not a string' }).min(1, { error: 'is empty' }),
     /** the Distributed Map's output: its ResultWriter manifest, or the error its Catch caught */
     gathered: z
-      .object({
-        ResultWriterDetails: z.object({ Bucket: z.string(), Key: z.string() }).optional(),
+      .strictObject({
+        MapRunArn: z.string().optional(),
+        ResultWriterDetails: z.strictObject({ Bucket: z.string(), Key: z.string() }).optional(),
         Error: z.string().optional(),
         Cause: z.string().optional(),
       })

@@ -11,7 +11,7 @@ import { gatherEvidence, gatherInventory, type GatherContext } from './gather';
 import { indexLineage } from './engine/lineage';
 import { MARK_KEYS } from './engine/marks';
 import { keyOf, type Evidence, type ImageRecord } from './engine/model';
-import { inventoryReasons, judge, verdictOf, type Judgement } from './engine/verdict';
+import { inventoryDoubts, judge, verdictOf, type Judgement } from './engine/verdict';
 
 export interface RecheckContext extends GatherContext {
   readonly gateway: AwsGateway;
@@ -34,7 +34,7 @@ export interface Recheck {
 export async function decideAgain(images: readonly ImageRecord[], context: RecheckContext): Promise<Map<string, Recheck>> {
   const inventory = await gatherInventory(context.regions, context);
   const index = indexLineage(inventory.images);
-  const runWide = inventoryReasons(inventory.failedRegions);
+  const doubts = inventoryDoubts(inventory.failedRegions, index);
   const judgements = new Map<string, Recheck>();
   const listed: ImageRecord[] = [];
   for (const image of images) {
@@ -49,7 +49,7 @@ export async function decideAgain(images: readonly ImageRecord[], context: Reche
   const evidence = context.crossAccount === undefined ? gathered : { ...gathered, crossAccount: context.crossAccount };
   const before = new Map(images.map((image) => [keyOf(image), image]));
   for (const image of listed) {
-    const judgement = judge(image, index, evidence, runWide);
+    const judgement = judge(image, index, evidence, doubts(image));
     const changes = changesSince(before.get(keyOf(image)) as ImageRecord, image);
     if (changes.length === 0) {
       judgements.set(keyOf(image), { judgement, gone: false });

@@ -10,7 +10,7 @@ import { indexLineage, type LineageIndex } from './engine/lineage';
 import { keyOf, type Evidence, type ImageRecord, type Inventory } from './engine/model';
 import { planActions, type PlanSettings } from './engine/plan';
 import { candidacyOf, familyOf, selectCandidates } from './engine/policy';
-import { inventoryReasons, judge, notFoundDecision, type Judgement } from './engine/verdict';
+import { inventoryDoubts, judge, notFoundDecision, type Judgement } from './engine/verdict';
 import { buildReport } from './report/json';
 
 export interface RunDeps {
@@ -88,8 +88,8 @@ export async function gather(context: RunContext, gateway: AwsGateway, label = '
 export async function conclude(context: RunContext, gateway: AwsGateway, gathered: Gathered): Promise<ImageEntry[]> {
   const { config, startedAt } = context;
   const { inventory, index, candidates, missing, evidence } = gathered;
-  const runWide = inventoryReasons(inventory.failedRegions);
-  const judgements = candidates.map((candidate) => judge(candidate, index, evidence, runWide));
+  const doubts = inventoryDoubts(inventory.failedRegions, index);
+  const judgements = candidates.map((candidate) => judge(candidate, index, evidence, doubts(candidate)));
   const settings: PlanSettings = {
     mode: config.mode,
     now: startedAt,
@@ -113,7 +113,7 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
       ...candidateFacts(config, judgement.image, startedAt),
     })),
     ...missing.map((imageId) => ({
-      ...notFoundDecision(imageId, config.regions),
+      ...notFoundDecision(imageId, config.regions, inventory.failedRegions),
       imageId,
       region: config.regions.length === 1 ? config.regions[0] : '',
       name: '',

@@ -7,7 +7,7 @@ export function toJson(value: unknown): string {
 
 export function fromJson<T>(text: string): T {
   return JSON.parse(text, (_key, item: unknown) => {
-    if (typeof item === 'object' && item !== null && '$map' in item && Array.isArray((item as { $map: unknown }).$map)) {
+    if (typeof item === 'object' && item !== null && Object.hasOwn(item, '$map') && Array.isArray((item as { $map: unknown }).$map)) {
       return new Map((item as { $map: [unknown, unknown][] }).$map);
     }
     return item;

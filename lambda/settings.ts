@@ -1,6 +1,7 @@
 // The deployed settings: one zod schema shared by the CDK app (context and construct props) and
 // the Lambda handler (its environment variables). Bundled into the function: no aws-cdk-lib here.
 import { z } from 'zod';
+import { FORMS, type FormName } from './identifiers';
 import {
   DEFAULT_GRACE_DAYS,
   DEFAULT_MAX_DEREGISTER,
@@ -26,18 +27,15 @@ export const LOG_RETENTION_DAYS = [
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 // EventBridge cron has six fields: minutes hours day-of-month month day-of-week year.
 const CRON = /^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 // Chatbot Slack IDs: workspace (team) IDs like T01ABCDEFGH, channel IDs like C01ABCDEFGH.
 const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
 const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
-// EC2 tag keys: up to 128 characters, not starting with `aws:`.
-const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
-// AWS Organizations IDs: the organization (o-), a root (r-), an OU (ou-<root>-<suffix>), an account.
-const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
-const ORG_UNIT_ID = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
-const ACCOUNT_ID = /^\d{12}$/;
-// IAM role names: 1-64 characters of [\w+=,.@-].
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/** A string of one of the identifier forms, with the form's words in the error. */
+export function formString(name: FormName) {
+  const { pattern, expected } = FORMS[name];
+  return z.string({ error: 'is not a string' }).regex(pattern, { error: `is not ${expected}` });
+}
 
 /** Context (`-c key=value`) and environment variables arrive as strings: numbers are parsed. */
 function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -91,7 +89,7 @@ export const settingsSchema = z
       })
       .default(DEFAULT_SCHEDULE),
     mode: z.enum(MODES, { error: `is not one of ${MODES.join(', ')}` }).default('report'),
-    regions: list(z.string().regex(REGION, { error: 'is not an AWS region name like us-east-1' })).default([]),
+    regions: list(formString('region')).default([]),
     notifyEmails: list(z.email({ error: 'is not an email address' })).default([]),
     slackWorkspaceId: optionalText(
       z.string({ error: 'is not a string' }).regex(SLACK_WORKSPACE_ID, { error: 'is not a Slack workspace ID like T01ABCDEFGH' }),
@@ -102,13 +100,8 @@ export const settingsSchema = z
     minAgeDays: wholeNumber(0).default(DEFAULT_POLICY.minAgeDays),
     unusedDays: wholeNumber(0).default(DEFAULT_POLICY.unusedDays),
     keepLatest: wholeNumber(0).default(DEFAULT_POLICY.keepLatest),
-    excludeTag: z
-      .string({ error: 'is not a string' })
-      .regex(TAG_KEY, { error: 'is not a valid tag key (1-128 characters, not starting with aws:)' })
-      .default(DEFAULT_POLICY.excludeTag),
-    familyTag: optionalText(
-      z.string({ error: 'is not a string' }).regex(TAG_KEY, { error: 'is not a valid tag key (1-128 characters, not starting with aws:)' }),
-    ),
+    excludeTag: formString('tagKey').default(DEFAULT_POLICY.excludeTag),
+    familyTag: optionalText(formString('tagKey')),
     graceDays: wholeNumber(0).default(DEFAULT_GRACE_DAYS),
     maxDeregister: wholeNumber(0).default(DEFAULT_MAX_DEREGISTER),
     usageReport: flag().default(false),
@@ -122,17 +115,10 @@ export const settingsSchema = z
       .default(DEFAULT_LOG_RETENTION_DAYS),
     // Organization mode (lib/ami-guard-organization.ts): the app deploys it with organization=true.
     organization: flag().default(false),
-    organizationId: optionalText(
-      z.string({ error: 'is not a string' }).regex(ORGANIZATION_ID, { error: 'is not an organization ID like o-a1b2c3d4e5' }),
-    ),
-    orgRoleName: z
-      .string({ error: 'is not a string' })
-      .regex(ROLE_NAME, { error: 'is not an IAM role name (1-64 characters of letters, digits and +=,.@_-)' })
-      .default(DEFAULT_ORG_ROLE_NAME),
-    orgUnitIds: list(
-      z.string().regex(ORG_UNIT_ID, { error: 'is not an organizational unit ID like ou-ab12-cd34ef56 or a root ID like r-ab12' }),
-    ).default([]),
-    excludeAccounts: list(z.string().regex(ACCOUNT_ID, { error: 'is not a 12-digit account ID' })).default([]),
+    organizationId: optionalText(formString('organizationId')),
+    orgRoleName: formString('roleName').default(DEFAULT_ORG_ROLE_NAME),
+    orgUnitIds: list(formString('orgUnitId')).default([]),
+    excludeAccounts: list(formString('accountId')).default([]),
     orgMaxConcurrency: wholeNumber(1, MAX_ORG_MAX_CONCURRENCY).default(DEFAULT_ORG_MAX_CONCURRENCY),
   })
   .superRefine((settings, context) => {

@@ -77,7 +77,7 @@ export function isEc2Action(action: string): boolean {
 
 /** Runs one EC2 action; returns the XML inside `<ActionResponse>` after `<requestId>`. */
 export function handleEc2(ctx: Ec2Context, action: string, params: Params): string {
-  const h = handlers[action];
+  const h = Object.hasOwn(handlers, action) ? handlers[action] : undefined;
   if (!h) throw new ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
   if (bool(params, 'DryRun')) {
     throw new ApiError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);

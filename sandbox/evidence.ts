@@ -54,7 +54,7 @@ export function jsonToParams(value: JsonObject): Params {
     if (typeof v === 'number' || typeof v === 'boolean') return String(v);
     if (Array.isArray(v)) return v.map(conv).filter((x): x is ParamValue => x !== undefined);
     if (typeof v === 'object') {
-      const out: { [key: string]: ParamValue } = {};
+      const out = Object.create(null) as { [key: string]: ParamValue };
       for (const [k, x] of Object.entries(v as JsonObject)) {
         const c = conv(x);
         if (c !== undefined) out[k] = c;

@@ -37,7 +37,8 @@ function toValue(node: Node): ParamValue {
       .sort((a, b) => a[0] - b[0])
       .map(([, n]) => toValue(n));
   }
-  const obj: { [key: string]: ParamValue } = {};
+  // No prototype: a parameter named `__proto__` or `constructor` is a parameter like any other.
+  const obj = Object.create(null) as { [key: string]: ParamValue };
   for (const [k, n] of node.children) obj[k] = toValue(n);
   return obj;
 }
@@ -45,14 +46,14 @@ function toValue(node: Node): ParamValue {
 /** A string param, or undefined when absent or not a string. */
 export function str(params: Params | ParamValue | undefined, key: string): string | undefined {
   if (!params || typeof params !== 'object' || Array.isArray(params)) return undefined;
-  const v = params[key];
+  const v = Object.hasOwn(params, key) ? params[key] : undefined;
   return typeof v === 'string' ? v : undefined;
 }
 
 /** A list of strings (`ImageId.1`, `ImageId.2`, ...). */
 export function strList(params: Params | ParamValue | undefined, key: string): string[] {
   if (!params || typeof params !== 'object' || Array.isArray(params)) return [];
-  const v = params[key];
+  const v = Object.hasOwn(params, key) ? params[key] : undefined;
   if (v === undefined) return [];
   if (typeof v === 'string') return [v];
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
@@ -91,7 +92,7 @@ export function containsParams(value: ParamValue | undefined, pattern: ParamValu
     return Array.isArray(value) && value.length === pattern.length && pattern.every((p, i) => containsParams(value[i], p));
   }
   if (typeof value !== 'object' || Array.isArray(value)) return false;
-  return Object.entries(pattern).every(([k, p]) => containsParams(value[k], p));
+  return Object.entries(pattern).every(([k, p]) => containsParams(Object.hasOwn(value, k) ? value[k] : undefined, p));
 }
 
 export function escapeXml(text: string): string {

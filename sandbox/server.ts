@@ -24,7 +24,7 @@ import {
   organizationsError,
 } from './organization';
 import type { CallerIdentity } from './organization';
-import { decodeQuery, escapeXml } from './query';
+import { containsParams, decodeQuery, escapeXml } from './query';
 import { FaultInjector, Throttle, throttleConfig } from './realism';
 import {
   handleS3,
@@ -38,7 +38,7 @@ import {
   STS_NAMESPACE,
 } from './services';
 import { ApiError, SandboxState } from './state';
-import type { CallRecord, FaultRule, Params, SandboxAccount, SandboxOrganization, ServiceName, ThrottleConfig } from './types';
+import type { CallRecord, FaultRule, Params, SandboxAccount, SandboxOrganization, ServiceName, TamperRule, ThrottleConfig } from './types';
 
 export interface SandboxOptions {
   /** Port to listen on (default: a free one). */
@@ -53,6 +53,8 @@ export interface SandboxOptions {
   faults?: FaultRule[];
   /** Seed of the fault decisions (default 0). */
   seed?: number;
+  /** Rewrites of successful answers (see `TamperRule`). */
+  tamper?: TamperRule[];
   /** The sandbox clock (deprecation, protection cooldown); default: the real clock. */
   clock?: () => Date;
 }
@@ -72,6 +74,8 @@ export interface Sandbox {
   /** Organization mode: the live organization (tests may change it, e.g. `unreachable`, `status`). */
   readonly organization: SandboxOrganization | undefined;
   setFaults(rules: FaultRule[]): void;
+  /** Replaces the answer rewrites (an empty list serves every answer as it is). */
+  setTampering(rules: TamperRule[]): void;
   /** `false` turns throttling off; `true` or a partial config turns it on with fresh (full) buckets. */
   setThrottle(throttle: boolean | Partial<ThrottleConfig>): void;
   setLatency(ms: number): void;
@@ -79,12 +83,12 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-const VERSIONS: Record<string, ServiceName> = {
-  '2016-11-15': 'ec2',
-  '2010-03-31': 'sns',
-  '2011-06-15': 'sts',
-  '2011-01-01': 'autoscaling',
-};
+const VERSIONS = new Map<string, ServiceName>([
+  ['2016-11-15', 'ec2'],
+  ['2010-03-31', 'sns'],
+  ['2011-06-15', 'sts'],
+  ['2011-01-01', 'autoscaling'],
+]);
 
 interface Reply {
   status: number;
@@ -156,6 +160,22 @@ export async function startSandbox(
     t === undefined || t === false ? undefined : new Throttle(throttleConfig(t === true ? {} : t));
   let throttle = makeThrottle(options.throttle);
   const faults = new FaultInjector(options.faults ?? [], options.seed ?? 0);
+  let tampering = (options.tamper ?? []).map((rule) => ({ rule, left: rule.times ?? Number.POSITIVE_INFINITY }));
+  /** The successful answer, rewritten by the first tamper rule that matches (and has rewrites left). */
+  const tamper = (service: ServiceName, action: string, params: Params, accountId: string, reply: Reply): Reply | undefined => {
+    if (reply.status >= 300 || typeof reply.body !== 'string') return undefined;
+    const entry = tampering.find(
+      ({ rule, left }) =>
+        left > 0 &&
+        (rule.service === undefined || rule.service === service) &&
+        (rule.action === '*' || rule.action === action) &&
+        (rule.accountId === undefined || rule.accountId === accountId) &&
+        (rule.match === undefined || (typeof rule.match === 'function' ? rule.match(params) : containsParams(params, rule.match))),
+    );
+    if (entry === undefined) return undefined;
+    entry.left -= 1;
+    return { ...reply, body: entry.rule.rewrite(reply.body, params) };
+  };
 
   const xml = (status: number, body: string, errorCode?: string): Reply => ({
     status,
@@ -235,7 +255,7 @@ export async function startSandbox(
       delete all.Action;
       delete all.Version;
       params = all;
-      const known = VERSIONS[version];
+      const known = VERSIONS.get(version);
       if (!known || !action) {
         const reply = xml(
           400,
@@ -303,7 +323,10 @@ export async function startSandbox(
       if (method === 'PUT' && contentType) params.ContentType = contentType;
     }
 
-    const record = (reply: Reply, injected?: 'fault' | 'throttle'): Reply => {
+    const record = (answer: Reply, injected?: 'fault' | 'throttle'): Reply => {
+      const tampered = caller && !injected ? tamper(service, action, params, caller.state.accountId, answer) : undefined;
+      const reply = tampered ?? answer;
+      const mark = tampered ? 'tamper' : injected;
       calls.push({
         seq: mySeq,
         time,
@@ -313,7 +336,7 @@ export async function startSandbox(
         params,
         status: reply.status,
         ...(reply.errorCode ? { errorCode: reply.errorCode } : {}),
-        ...(injected ? { injected } : {}),
+        ...(mark ? { injected: mark } : {}),
         ...accountFields,
       });
       return reply;
@@ -430,6 +453,9 @@ export async function startSandbox(
     },
     organization: org?.org,
     setFaults: (rules) => faults.setRules(rules),
+    setTampering: (rules) => {
+      tampering = rules.map((rule) => ({ rule, left: rule.times ?? Number.POSITIVE_INFINITY }));
+    },
     setThrottle: (t) => {
       throttle = makeThrottle(t);
     },

@@ -155,7 +155,8 @@ export class SandboxState {
 
   /** How many polls a new usage report of this image stays pending (see `UsageReportReadiness`). */
   usageReportReadiness(imageId: string): UsageReportReadiness {
-    return this.account.usageReportPollsUntilReadyByImage?.[imageId] ?? this.account.usageReportPollsUntilReady ?? 1;
+    const byImage = this.account.usageReportPollsUntilReadyByImage ?? {};
+    return (Object.hasOwn(byImage, imageId) ? byImage[imageId] : undefined) ?? this.account.usageReportPollsUntilReady ?? 1;
   }
 
   /**

@@ -335,7 +335,7 @@ export interface CallRecord {
   params: Params;
   status: number;
   errorCode?: string;
-  injected?: 'fault' | 'throttle';
+  injected?: 'fault' | 'throttle' | 'tamper';
   /**
    * Organization mode only: the account the call acted as (chosen by the credentials; absent
    * when the credentials named no account of the organization).
@@ -372,6 +372,21 @@ export interface FaultRule {
    * whose answer was lost, e.g. a 500 after the change; the SDK's retry then meets the new state).
    */
   afterEffect?: boolean;
+}
+
+/**
+ * A rewrite of a successful answer's body, to serve answers AWS's odd corners (or a bug) might:
+ * a list element missing, a malformed member, a continuation token that repeats. `rewrite` gets
+ * the body as the sandbox would send it (EC2/query XML, or JSON text) and returns the body to send.
+ * Matching is as for `FaultRule`; `times` limits the rewrites of this rule in all.
+ */
+export interface TamperRule {
+  service?: ServiceName;
+  action: string;
+  match?: ((params: Params) => boolean) | Params;
+  accountId?: string;
+  rewrite: (body: string, params: Params) => string;
+  times?: number;
 }
 
 export type ThrottleClass = 'describe' | 'tags' | 'deregister' | 'mutating';

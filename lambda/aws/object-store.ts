@@ -1,6 +1,7 @@
 // The report bucket as a plain key -> text store: the organization steps hand their results
 // to each other through it (Step Functions payloads are limited to 256 KiB).
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { MalformedAnswerError } from './errors';
 
 export interface ObjectStore {
   readonly bucket: string;
@@ -20,7 +21,9 @@ export function createObjectStore(bucket: string, environment: Readonly<Record<s
     get: async (key) => {
       try {
         const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return output.Body === undefined ? '' : await output.Body.transformToString('utf-8');
+        // An answer without its body is not an empty object: it is an answer that did not arrive.
+        if (output.Body === undefined) throw new MalformedAnswerError('GetObject', `no body for ${key}`);
+        return await output.Body.transformToString('utf-8');
       } catch (error) {
         if (error instanceof Error && error.name === 'NoSuchKey') return undefined;
         throw error;

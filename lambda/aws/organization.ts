@@ -7,9 +7,14 @@ import {
   paginateListAccounts,
   paginateListAccountsForParent,
   paginateListOrganizationalUnitsForParent,
+  type ListAccountsForParentResponse,
+  type ListAccountsResponse,
+  type ListOrganizationalUnitsForParentResponse,
 } from '@aws-sdk/client-organizations';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { allMembers, identifier } from './answers';
 import { MalformedAnswerError } from './errors';
 
 /** Organizations is a global service answered in us-east-1. */
@@ -44,37 +49,59 @@ export function statusOf(account: { readonly State?: string; readonly Status?: s
 
 export function createOrganizationGateway(): OrganizationGateway {
   const client = new OrganizationsClient({ region: ORGANIZATIONS_REGION });
-  const accountsUnder = async (parentId: string): Promise<OrganizationAccount[]> => {
+  const accountsSpec = {
+    listName: 'Accounts',
+    list: (page: ListAccountsResponse | ListAccountsForParentResponse) => page.Accounts,
+    token: (page: ListAccountsResponse | ListAccountsForParentResponse) => page.NextToken,
+  };
+  const unitsSpec = {
+    listName: 'OrganizationalUnits',
+    list: (page: ListOrganizationalUnitsForParentResponse) => page.OrganizationalUnits,
+    token: (page: ListOrganizationalUnitsForParentResponse) => page.NextToken,
+  };
+  /** The accounts under a parent at any depth; an OU met twice (a cycle in the answers) is an error, not a loop. */
+  const accountsUnder = async (parentId: string, visited = new Set<string>()): Promise<OrganizationAccount[]> => {
+    if (visited.has(parentId)) throw new MalformedAnswerError('ListOrganizationalUnitsForParent', `${parentId} is its own descendant`);
+    visited.add(parentId);
     const found: OrganizationAccount[] = [];
-    for await (const page of paginateListAccountsForParent({ client }, { ParentId: parentId })) {
-      for (const account of page.Accounts ?? []) if (account.Id) found.push({ id: account.Id, status: statusOf(account) });
+    const action = 'ListAccountsForParent';
+    for await (const account of allMembers(action, paginateListAccountsForParent({ client }, { ParentId: parentId }), accountsSpec)) {
+      const accountId = identifier(action, 'accountId', account.Id, `an account's Id under ${parentId}`);
+      found.push({ id: accountId, status: statusOf(account) });
     }
-    for await (const page of paginateListOrganizationalUnitsForParent({ client }, { ParentId: parentId })) {
-      for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) found.push(...(await accountsUnder(ou.Id)));
+    const unitsAction = 'ListOrganizationalUnitsForParent';
+    for await (const ou of allMembers(unitsAction, paginateListOrganizationalUnitsForParent({ client }, { ParentId: parentId }), unitsSpec)) {
+      found.push(...(await accountsUnder(identifier(unitsAction, 'orgUnitId', ou.Id, `an OU's Id under ${parentId}`), visited)));
     }
     return found;
   };
   return {
     describeOrganization: async () => {
       const { Organization: organization } = await client.send(new DescribeOrganizationCommand({}));
-      if (!organization?.Id || !organization.Arn || !organization.MasterAccountId) {
-        throw new MalformedAnswerError('DescribeOrganization', 'no organization Id, Arn or MasterAccountId');
-      }
-      return { id: organization.Id, arn: organization.Arn, managementAccountId: organization.MasterAccountId };
+      const action = 'DescribeOrganization';
+      if (organization === undefined) throw new MalformedAnswerError(action, 'no Organization');
+      return {
+        id: identifier(action, 'organizationId', organization.Id, 'the organization Id'),
+        arn: identifier(action, 'organizationArn', organization.Arn, 'the organization Arn'),
+        managementAccountId: identifier(action, 'accountId', organization.MasterAccountId, 'the MasterAccountId'),
+      };
     },
     listAccounts: async () => {
       const accounts: OrganizationAccount[] = [];
-      for await (const page of paginateListAccounts({ client }, {})) {
-        if (page.Accounts === undefined) throw new MalformedAnswerError('ListAccounts', 'no Accounts');
-        for (const account of page.Accounts) {
-          if (!account.Id) throw new MalformedAnswerError('ListAccounts', 'an account without Id');
-          accounts.push({ id: account.Id, status: statusOf(account) });
-        }
+      for await (const account of allMembers('ListAccounts', paginateListAccounts({ client }, {}), accountsSpec)) {
+        const accountId = identifier('ListAccounts', 'accountId', account.Id, 'an account\'s Id');
+        accounts.push({ id: accountId, status: statusOf(account) });
       }
       return accounts;
     },
     listAccountsUnder: (ouId) => accountsUnder(ouId),
   };
+}
+
+/** The account the default credentials act as (STS GetCallerIdentity), checked to be an account ID. */
+export async function callerAccountId(): Promise<string> {
+  const answer = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+  return identifier('GetCallerIdentity', 'accountId', answer.Account, 'the caller\'s Account');
 }
 
 /**

@@ -1,8 +1,9 @@
 // DescribeImageReferences: every resource type, instances in every state, launch templates at
 // every version, every page.
 
-import { paginateDescribeImageReferences, type EC2Client } from '@aws-sdk/client-ec2';
+import { paginateDescribeImageReferences, type DescribeImageReferencesResult, type EC2Client } from '@aws-sdk/client-ec2';
 import type { ImageReference } from '../engine/model';
+import { allMembers, identifier } from './answers';
 import { MalformedAnswerError } from './errors';
 
 const INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped'];
@@ -38,14 +39,17 @@ async function describeBatch(client: EC2Client, imageIds: readonly string[]): Pr
       ],
     },
   );
-  for await (const page of pages) {
-    if (page.ImageReferences === undefined) throw new MalformedAnswerError('DescribeImageReferences', 'no imageReferenceSet');
-    for (const ref of page.ImageReferences) {
-      if (ref.ImageId === undefined || !requested.has(ref.ImageId) || !ref.ResourceType || !ref.Arn) {
-        throw new MalformedAnswerError('DescribeImageReferences', `reference ${JSON.stringify(ref)}`);
-      }
-      references.push({ imageId: ref.ImageId, resourceType: ref.ResourceType, arn: ref.Arn });
+  const spec = {
+    listName: 'imageReferenceSet',
+    list: (page: DescribeImageReferencesResult) => page.ImageReferences,
+    token: (page: DescribeImageReferencesResult) => page.NextToken,
+  };
+  for await (const ref of allMembers('DescribeImageReferences', pages, spec)) {
+    if (ref.ImageId === undefined || !requested.has(ref.ImageId) || !ref.ResourceType) {
+      throw new MalformedAnswerError('DescribeImageReferences', `reference ${JSON.stringify(ref)}`);
     }
+    const arn = identifier('DescribeImageReferences', 'arn', ref.Arn, `the arn of a reference to ${ref.ImageId}`);
+    references.push({ imageId: ref.ImageId, resourceType: ref.ResourceType, arn });
   }
   return references;
 }

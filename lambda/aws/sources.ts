@@ -2,12 +2,14 @@
 // DescribeImageReferences"). Each lists, for one region, every resource naming any AMI; the engine
 // matches them to images. Every page is read; any error fails the whole source for that region.
 
-import { AutoScalingClient, paginateDescribeLaunchConfigurations } from '@aws-sdk/client-auto-scaling';
-import { BatchClient, paginateDescribeComputeEnvironments } from '@aws-sdk/client-batch';
-import { paginateDescribeSpotFleetRequests, type EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, EMRClient, paginateListClusters, type ClusterState } from '@aws-sdk/client-emr';
+import { AutoScalingClient, paginateDescribeLaunchConfigurations, type LaunchConfigurationsType } from '@aws-sdk/client-auto-scaling';
+import { BatchClient, paginateDescribeComputeEnvironments, type DescribeComputeEnvironmentsResponse } from '@aws-sdk/client-batch';
+import { paginateDescribeSpotFleetRequests, type DescribeSpotFleetRequestsResponse, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, EMRClient, paginateListClusters, type ClusterState, type ListClustersOutput } from '@aws-sdk/client-emr';
 import type { ExtraSource } from '../contract';
+import { roleArnAccount } from '../identifiers';
 import type { ImageReference } from '../engine/model';
+import { allMembers, identifier, required } from './answers';
 import { MalformedAnswerError } from './errors';
 
 
@@ -37,68 +39,76 @@ export function listSource(source: ExtraSource, clients: SourceClients): Promise
 
 async function launchConfigurations(client: AutoScalingClient): Promise<ImageReference[]> {
   const found: ImageReference[] = [];
-  for await (const page of paginateDescribeLaunchConfigurations({ client, pageSize: 100 }, {})) {
-    if (page.LaunchConfigurations === undefined) throw new MalformedAnswerError('DescribeLaunchConfigurations', 'no LaunchConfigurations');
-    for (const config of page.LaunchConfigurations) {
-      if (!config.ImageId) continue;
-      if (!config.LaunchConfigurationARN) throw new MalformedAnswerError('DescribeLaunchConfigurations', `${config.LaunchConfigurationName ?? '?'} has no ARN`);
-      found.push({ imageId: config.ImageId, resourceType: 'autoscaling:LaunchConfiguration', arn: config.LaunchConfigurationARN });
-    }
+  const action = 'DescribeLaunchConfigurations';
+  const pages = paginateDescribeLaunchConfigurations({ client, pageSize: 100 }, {});
+  const spec = { listName: 'LaunchConfigurations', list: (page: LaunchConfigurationsType) => page.LaunchConfigurations, token: (page: LaunchConfigurationsType) => page.NextToken };
+  for await (const config of allMembers(action, pages, spec)) {
+    const name = config.LaunchConfigurationName ?? '?';
+    // ImageId is required of a launch configuration: one without it is not an answer to trust.
+    const imageId = identifier(action, 'imageId', config.ImageId, `the ImageId of ${name}`);
+    const arn = identifier(action, 'arn', config.LaunchConfigurationARN, `the ARN of ${name}`);
+    found.push({ imageId, resourceType: 'autoscaling:LaunchConfiguration', arn });
   }
   return found;
 }
 
 async function batchComputeEnvironments(client: BatchClient): Promise<ImageReference[]> {
   const found: ImageReference[] = [];
-  for await (const page of paginateDescribeComputeEnvironments({ client, pageSize: 100 }, {})) {
-    if (page.computeEnvironments === undefined) throw new MalformedAnswerError('DescribeComputeEnvironments', 'no computeEnvironments');
-    for (const environment of page.computeEnvironments) {
-      const arn = environment.computeEnvironmentArn;
-      const resources = environment.computeResources;
-      const images = [resources?.imageId, ...(resources?.ec2Configuration ?? []).map((c) => c.imageIdOverride)].filter((i): i is string => !!i);
-      if (images.length === 0) continue;
-      if (!arn) throw new MalformedAnswerError('DescribeComputeEnvironments', `${environment.computeEnvironmentName ?? '?'} has no ARN`);
-      for (const imageId of new Set(images)) found.push({ imageId, resourceType: 'batch:ComputeEnvironment', arn });
-    }
+  const action = 'DescribeComputeEnvironments';
+  const pages = paginateDescribeComputeEnvironments({ client, pageSize: 100 }, {});
+  const spec = {
+    listName: 'computeEnvironments',
+    list: (page: DescribeComputeEnvironmentsResponse) => page.computeEnvironments,
+    token: (page: DescribeComputeEnvironmentsResponse) => page.nextToken,
+  };
+  for await (const environment of allMembers(action, pages, spec)) {
+    const name = environment.computeEnvironmentName ?? '?';
+    const resources = environment.computeResources;
+    const named = [resources?.imageId, ...(resources?.ec2Configuration ?? []).map((c) => c.imageIdOverride)].filter((i): i is string => !!i);
+    if (named.length === 0) continue;
+    const images = named.map((imageId) => identifier(action, 'imageId', imageId, `an image of ${name}`));
+    const arn = identifier(action, 'arn', environment.computeEnvironmentArn, `the ARN of ${name}`);
+    for (const imageId of new Set(images)) found.push({ imageId, resourceType: 'batch:ComputeEnvironment', arn });
   }
   return found;
 }
 
 async function spotFleetRequests(client: EC2Client): Promise<ImageReference[]> {
   const found: ImageReference[] = [];
-  for await (const page of paginateDescribeSpotFleetRequests({ client, pageSize: 1000 }, {})) {
-    if (page.SpotFleetRequestConfigs === undefined) throw new MalformedAnswerError('DescribeSpotFleetRequests', 'no spotFleetRequestConfigSet');
-    for (const request of page.SpotFleetRequestConfigs) {
-      if (SPOT_FLEET_FINISHED.has(request.SpotFleetRequestState ?? '')) continue;
-      const id = request.SpotFleetRequestId;
-      const images = (request.SpotFleetRequestConfig?.LaunchSpecifications ?? []).map((s) => s.ImageId).filter((i): i is string => !!i);
-      if (images.length === 0) continue;
-      if (!id) throw new MalformedAnswerError('DescribeSpotFleetRequests', 'a request without spotFleetRequestId');
-      const region = await client.config.region();
-      const account = accountOf(request.SpotFleetRequestConfig?.IamFleetRole);
-      const arn = `arn:aws:ec2:${region}:${account}:spot-fleet-request/${id}`;
-      for (const imageId of new Set(images)) found.push({ imageId, resourceType: 'ec2:SpotFleetRequest', arn });
-    }
+  const action = 'DescribeSpotFleetRequests';
+  const pages = paginateDescribeSpotFleetRequests({ client, pageSize: 1000 }, {});
+  const spec = {
+    listName: 'spotFleetRequestConfigSet',
+    list: (page: DescribeSpotFleetRequestsResponse) => page.SpotFleetRequestConfigs,
+    token: (page: DescribeSpotFleetRequestsResponse) => page.NextToken,
+  };
+  for await (const request of allMembers(action, pages, spec)) {
+    if (SPOT_FLEET_FINISHED.has(request.SpotFleetRequestState ?? '')) continue;
+    const named = (request.SpotFleetRequestConfig?.LaunchSpecifications ?? []).map((s) => s.ImageId).filter((i): i is string => !!i);
+    if (named.length === 0) continue;
+    const id = required(action, request.SpotFleetRequestId, 'a request\'s spotFleetRequestId');
+    const images = named.map((imageId) => identifier(action, 'imageId', imageId, `an image of ${id}`));
+    const region = await client.config.region();
+    // The account, from the fleet role's ARN; empty when that is not one (the ARN then names no account).
+    const account = roleArnAccount(request.SpotFleetRequestConfig?.IamFleetRole) ?? '';
+    const arn = `arn:aws:ec2:${region}:${account}:spot-fleet-request/${id}`;
+    for (const imageId of new Set(images)) found.push({ imageId, resourceType: 'ec2:SpotFleetRequest', arn });
   }
   return found;
 }
 
-/** The account ID from an IAM role ARN, or empty when there is none (the ARN then has no account). */
-const accountOf = (roleArn: string | undefined): string => /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(roleArn ?? '')?.[1] ?? '';
-
 async function emrClusters(client: EMRClient): Promise<ImageReference[]> {
   const found: ImageReference[] = [];
-  for await (const page of paginateListClusters({ client }, { ClusterStates: EMR_NOT_TERMINATED })) {
-    if (page.Clusters === undefined) throw new MalformedAnswerError('ListClusters', 'no Clusters');
-    for (const summary of page.Clusters) {
-      if (!summary.Id) throw new MalformedAnswerError('ListClusters', 'a cluster without Id');
-      const { Cluster: cluster } = await client.send(new DescribeClusterCommand({ ClusterId: summary.Id }));
-      if (cluster === undefined) throw new MalformedAnswerError('DescribeCluster', `no Cluster for ${summary.Id}`);
-      if (!cluster.CustomAmiId) continue;
-      const arn = cluster.ClusterArn ?? summary.ClusterArn;
-      if (!arn) throw new MalformedAnswerError('DescribeCluster', `${summary.Id} has no ClusterArn`);
-      found.push({ imageId: cluster.CustomAmiId, resourceType: 'elasticmapreduce:Cluster', arn });
-    }
+  const pages = paginateListClusters({ client }, { ClusterStates: EMR_NOT_TERMINATED });
+  const spec = { listName: 'Clusters', list: (page: ListClustersOutput) => page.Clusters, token: (page: ListClustersOutput) => page.Marker };
+  for await (const summary of allMembers('ListClusters', pages, spec)) {
+    const clusterId = required('ListClusters', summary.Id, 'a cluster\'s Id');
+    const { Cluster: cluster } = await client.send(new DescribeClusterCommand({ ClusterId: clusterId }));
+    if (cluster === undefined) throw new MalformedAnswerError('DescribeCluster', `no Cluster for ${clusterId}`);
+    if (!cluster.CustomAmiId) continue;
+    const imageId = identifier('DescribeCluster', 'imageId', cluster.CustomAmiId, `the CustomAmiId of ${clusterId}`);
+    const arn = identifier('DescribeCluster', 'arn', cluster.ClusterArn ?? summary.ClusterArn, `the ClusterArn of ${clusterId}`);
+    found.push({ imageId, resourceType: 'elasticmapreduce:Cluster', arn });
   }
   return found;
 }

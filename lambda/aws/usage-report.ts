@@ -5,9 +5,11 @@ import {
   CreateImageUsageReportCommand,
   DescribeImageUsageReportsCommand,
   paginateDescribeImageUsageReportEntries,
+  type DescribeImageUsageReportEntriesResult,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import type { ImageUsage } from '../engine/model';
+import { allMembers, identifier, required, requiredList } from './answers';
 import { MalformedAnswerError } from './errors';
 
 export interface UsageReportTiming {
@@ -27,7 +29,8 @@ export async function imageUsage(client: EC2Client, imageId: string, timing: Usa
   const deadline = Date.now() + timing.waitMs;
   for (;;) {
     const described = await client.send(new DescribeImageUsageReportsCommand({ ReportIds: [reportId] }));
-    const state = described.ImageUsageReports?.find((r) => r.ReportId === reportId)?.State;
+    const reports = requiredList('DescribeImageUsageReports', 'imageUsageReportSet', described.ImageUsageReports);
+    const state = reports.find((r) => r.ReportId === reportId)?.State;
     if (state === 'available') break;
     if (state === 'failed' || state === 'error') return { status: 'failed', reportId, message: `usage report ${reportId} ended ${state}` };
     if (Date.now() + timing.pollMs > deadline) {
@@ -37,11 +40,19 @@ export async function imageUsage(client: EC2Client, imageId: string, timing: Usa
   }
 
   const users: { accountId: string; resourceType: string; usageCount: number }[] = [];
-  for await (const page of paginateDescribeImageUsageReportEntries({ client, pageSize: 1000 }, { ReportIds: [reportId] })) {
-    for (const entry of page.ImageUsageReportEntries ?? []) {
-      if (!entry.AccountId || !entry.ResourceType) throw new MalformedAnswerError('DescribeImageUsageReportEntries', `entry ${JSON.stringify(entry)}`);
-      users.push({ accountId: entry.AccountId, resourceType: entry.ResourceType, usageCount: entry.UsageCount ?? 0 });
-    }
+  const action = 'DescribeImageUsageReportEntries';
+  const pages = paginateDescribeImageUsageReportEntries({ client, pageSize: 1000 }, { ReportIds: [reportId] });
+  const spec = {
+    listName: 'imageUsageReportEntrySet',
+    list: (page: DescribeImageUsageReportEntriesResult) => page.ImageUsageReportEntries,
+    token: (page: DescribeImageUsageReportEntriesResult) => page.NextToken,
+  };
+  for await (const entry of allMembers(action, pages, spec)) {
+    users.push({
+      accountId: identifier(action, 'accountId', entry.AccountId, 'an entry\'s accountId'),
+      resourceType: required(action, entry.ResourceType, 'an entry\'s resourceType'),
+      usageCount: entry.UsageCount ?? 0,
+    });
   }
   return { status: 'ready', reportId, users };
 }

@@ -5,11 +5,10 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createAwsGateway } from '../aws/gateway';
 import { describeError } from '../aws/errors';
 import { createPublisher } from '../aws/notify';
-import { assumeMemberRole, createOrganizationGateway } from '../aws/organization';
+import { assumeMemberRole, callerAccountId, createOrganizationGateway } from '../aws/organization';
 import { runOrganization, type OrgDeps } from '../run-org';
 import type { OrgSettings, Report, RunConfig } from '../contract';
 import { jsonChunks } from '../report/json';
@@ -81,7 +80,7 @@ export function exitStatus(config: Pick<RunConfig, 'command'>, report: Report): 
 
 /** Organization mode: the home account keeps its own credentials, every other account is reached through its member role. */
 async function organizationDeps(org: OrgSettings): Promise<Pick<OrgDeps, 'organization' | 'gatewayFor'>> {
-  const home = (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Account;
+  const home = await callerAccountId();
   return {
     organization: createOrganizationGateway(),
     gatewayFor: async (accountId) =>

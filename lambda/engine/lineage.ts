@@ -2,7 +2,7 @@
 // Owned links come from DescribeImages' SourceImageId/SourceImageRegion; GetImageAncestry is
 // needed only where a chain leaves the inventory.
 
-import type { LineageEntry } from '../contract';
+import type { LineageEntry, Reason } from '../contract';
 import { imageKey, keyOf, type ImageRecord } from './model';
 
 export interface LineageIndex {
@@ -80,4 +80,42 @@ export function joinAncestry(owned: readonly LineageEntry[], fromLastOwned: read
 
 function entryOf(image: ImageRecord): LineageEntry {
   return { imageId: image.imageId, region: image.region, owner: image.ownerId, name: image.name, creationDate: image.creationDate };
+}
+
+/**
+ * The failed checks that parts of DescribeImages' answer which did not parse put on candidates:
+ * the candidate's own faults; a lineage link that did not parse in its owned chain (its lineage
+ * is then incomplete); and any other image whose source does not parse in a region that holds
+ * the candidate or one of its descendants, since that image may be a copy of either and so make
+ * the candidate an ancestor of whatever uses it.
+ */
+export function lineageDoubts(index: LineageIndex): (candidate: ImageRecord) => Reason[] {
+  const unlinked = [...index.byKey.values()].filter((image) => image.faults?.some((fault) => fault.check === 'ancestry'));
+  return (candidate) => {
+    const reasons: Reason[] = (candidate.faults ?? []).map((fault) => ({ code: 'check-failed', check: fault.check, message: fault.message }));
+    if (unlinked.length === 0) return reasons;
+    const chain = ownedAncestry(candidate, index).chain.slice(1);
+    for (const entry of chain) {
+      const ancestor = index.byKey.get(imageKey(entry.region, entry.imageId));
+      for (const fault of ancestor?.faults ?? []) {
+        if (fault.check === 'ancestry') reasons.push({ code: 'check-failed', check: 'ancestry', message: `the lineage is incomplete: ${fault.message}` });
+      }
+    }
+    const regions = new Set([candidate.region, ...descendantsOf(candidate, index).map((d) => d.region)]);
+    const possibleCopies = unlinked.filter(
+      (image) =>
+        keyOf(image) !== keyOf(candidate) &&
+        image.faults?.some((fault) => fault.check === 'ancestry' && (fault.sourceRegion === undefined || regions.has(fault.sourceRegion))),
+    );
+    if (possibleCopies.length > 0) {
+      const named = possibleCopies.slice(0, 3).map((image) => `${image.imageId} (${image.region})`);
+      const more = possibleCopies.length > 3 ? ` and ${possibleCopies.length - 3} more` : '';
+      reasons.push({
+        code: 'check-failed',
+        check: 'ancestry',
+        message: `descendants not proven: the source image of ${named.join(', ')}${more} does not parse, so it may be a copy of this image or of one of its descendants`,
+      });
+    }
+    return reasons;
+  };
 }

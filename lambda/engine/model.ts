@@ -20,7 +20,25 @@ export interface ImageRecord {
   readonly deregistrationProtection?: string;
   readonly sourceImageId?: string;
   readonly sourceImageRegion?: string;
+  /** what of DescribeImages' answer about this image did not parse (absent when all did) */
+  readonly faults?: readonly ImageFault[];
 }
+
+/**
+ * A part of an image's description that did not parse. An `ancestry` fault is a lineage link
+ * that did not parse: the image's source is unknown, so it may be a copy of any image in
+ * `sourceRegion` (any region when that did not parse either).
+ */
+export interface ImageFault {
+  readonly check: 'inventory' | 'ancestry';
+  readonly message: string;
+  readonly sourceRegion?: string;
+}
+
+/** The value of a tag the image carries itself (never an Object prototype member), or undefined. */
+export const tagValue = (tags: Readonly<Record<string, string>>, key: string): string | undefined =>
+  Object.hasOwn(tags, key) ? tags[key] : undefined;
+export const hasTag = (tags: Readonly<Record<string, string>>, key: string): boolean => Object.hasOwn(tags, key);
 
 /** The owned images of every configured region, and the regions whose listing failed. */
 export interface Inventory {

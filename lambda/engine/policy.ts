@@ -1,7 +1,7 @@
 // Which owned images are deregistration candidates in a scan (DESIGN.md "Policy").
 
 import type { PolicySettings } from '../contract';
-import type { ImageRecord } from './model';
+import { hasTag, tagValue, type ImageRecord } from './model';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -16,7 +16,7 @@ const SEPARATOR = /([-_. ]+)/;
  */
 export function familyOf(image: Pick<ImageRecord, 'name' | 'tags'>, familyTag?: string): string {
   if (familyTag !== undefined) {
-    const tagged = image.tags[familyTag];
+    const tagged = tagValue(image.tags, familyTag);
     if (tagged !== undefined && tagged !== '') return `tag:${tagged}`;
   }
   return familyFromName(image.name);
@@ -73,7 +73,7 @@ export function selectCandidates(images: readonly ImageRecord[], policy: PolicyS
   const candidates: ImageRecord[] = [];
   for (const [image, createdAt] of created) {
     if (image.state === 'pending') continue;
-    if (policy.excludeTag in image.tags) continue;
+    if (hasTag(image.tags, policy.excludeTag)) continue;
     if (now.getTime() - createdAt < policy.minAgeDays * DAY_MS) continue;
     if (image.lastLaunchedTime !== undefined) {
       const launched = Date.parse(image.lastLaunchedTime);

@@ -1,12 +1,15 @@
 // Whether a deregistration could be undone: the Recycle Bin retention rules covering an image.
 
 import type { RecycleBinStatus } from '../contract';
-import type { Evidence, ImageRecord, RecycleBinRule } from './model';
+import { tagValue, type Evidence, type ImageRecord, type RecycleBinRule } from './model';
 
 export function covers(rule: RecycleBinRule, image: Pick<ImageRecord, 'tags'>): boolean {
   if (!rule.available) return false;
   if (rule.resourceTags.length === 0) return true;
-  return rule.resourceTags.some((tag) => tag.key in image.tags && (tag.value === undefined || tag.value === '' || image.tags[tag.key] === tag.value));
+  return rule.resourceTags.some((tag) => {
+    const value = tagValue(image.tags, tag.key);
+    return value !== undefined && (tag.value === undefined || tag.value === '' || value === tag.value);
+  });
 }
 
 export function recycleBinStatus(image: ImageRecord, evidence: Evidence): RecycleBinStatus {

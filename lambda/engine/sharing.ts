@@ -1,6 +1,7 @@
 // The `shared` rule: an image others can launch may be used where DescribeImageReferences cannot see.
 
 import type { Reason, ShareUsage } from '../contract';
+import { isAccountId } from '../identifiers';
 import { keyOf, type Evidence, type ImageRecord, type LaunchPermission } from './model';
 
 export function sharedReasons(image: ImageRecord, evidence: Evidence): Reason[] {
@@ -62,7 +63,7 @@ function usageOf(image: ImageRecord, evidence: Evidence): ShareUsage | undefined
 /** An account share carries that account's use; the other kinds carry every account's. */
 function usageFor(sharedWith: string, usage: ShareUsage | undefined): { usage?: ShareUsage } {
   if (usage === undefined) return {};
-  if (usage.status !== 'ready' || !/^\d{12}$/.test(sharedWith)) return { usage };
+  if (usage.status !== 'ready' || !isAccountId(sharedWith)) return { usage };
   return { usage: { ...usage, users: (usage.users ?? []).filter((u) => u.accountId === sharedWith) } };
 }
 

@@ -2,7 +2,7 @@
 
 import type { LineageEntry, Reason, RecycleBinStatus, Verdict } from '../contract';
 import { ancestorOfInUseReasons } from './ancestor-of-in-use';
-import type { LineageIndex } from './lineage';
+import { lineageDoubts, type LineageIndex } from './lineage';
 import { keyOf, type Evidence, type ImageRecord } from './model';
 import { protectionOf, protectionReasons } from './protection';
 import { recycleBinStatus } from './recycle-bin';
@@ -63,23 +63,34 @@ export function judge(image: ImageRecord, index: LineageIndex, evidence: Evidenc
   };
 }
 
-/** A region whose images could not be listed may hold a descendant in use: nothing can be proven safe. */
-export function inventoryReasons(failedRegions: ReadonlyMap<string, string>): Reason[] {
-  return [...failedRegions].map(([region, message]) => ({
+/**
+ * Reasons that come from the inventory rather than from the image's own evidence: a region whose
+ * images could not be listed may hold a descendant in use, and a lineage link that did not parse
+ * may hide one. The run and the re-check before a deregistration both judge with these.
+ */
+export function inventoryDoubts(failedRegions: ReadonlyMap<string, string>, index: LineageIndex): (image: ImageRecord) => Reason[] {
+  const unlisted: Reason[] = [...failedRegions].map(([region, message]) => ({
     code: 'check-failed',
     check: 'inventory',
     message: `images of ${region} could not be listed: ${message}`,
   }));
+  const doubts = lineageDoubts(index);
+  return (image) => [...unlisted, ...doubts(image)];
 }
 
-/** An image named to `check` that is not among the owned images of the configured regions. */
-export function notFoundDecision(imageId: string, regions: readonly string[]): Decision {
-  const reasons: Reason[] = [
-    {
-      code: 'check-failed',
-      check: 'inventory',
-      message: `${imageId} is not an image this account owns in ${regions.join(', ')}`,
-    },
-  ];
+/**
+ * An image named to `check` that is not among the owned images listed. Where a region's listing
+ * failed, that failure is the reason: whether the account owns the image there is not known.
+ */
+export function notFoundDecision(imageId: string, regions: readonly string[], failedRegions: ReadonlyMap<string, string> = new Map()): Decision {
+  const failures = regions.filter((region) => failedRegions.has(region));
+  const reasons: Reason[] =
+    failures.length > 0
+      ? failures.map((region) => ({
+          code: 'check-failed',
+          check: 'inventory',
+          message: `images of ${region} could not be listed: ${failedRegions.get(region) ?? ''}; whether this account owns ${imageId} there is not known`,
+        }))
+      : [{ code: 'check-failed', check: 'inventory', message: `${imageId} is not an image this account owns in ${regions.join(', ')}` }];
   return { verdict: 'unverified', reasons, lineage: [] };
 }

@@ -171,7 +171,7 @@ describe('an invalid event is rejected with one clear error naming the field, an
     ['null', null, /^invalid event: expected a scheduled event/],
     ['an array', [valid], /^invalid event: expected a scheduled event/],
     ['a number', 42, /^invalid event: expected a scheduled event/],
-    ['an unknown field', { imageIds: [valid], force: true }, /^invalid event force: unknown field \(known: imageIds, mode, notify\)$/],
+    ['an unknown field', { imageIds: [valid], force: true }, /^invalid event force: unknown field \(known: imageIds, mode, notify, dryRun\)$/],
     ['a bad image ID', { imageIds: [valid, 'ami-xyz'] }, /^invalid event imageIds\[1\]: "ami-xyz" is not an AMI ID/],
     ['an image ID that is not a string', { imageIds: [12] }, /^invalid event imageIds\[0\]: 12 is not a string$/],
     ['an empty list', { imageIds: [] }, /^invalid event imageIds: \[\] is empty: give 1 to 1000 AMI IDs$/],

@@ -25,7 +25,7 @@ import { accountStatements, type ArnContext, type StatementSpec, wildcardResourc
 const HANDOVER_PREFIX = 'org/';
 const MAP_RESULTS_PREFIX = 'org/map-results';
 const RESULT_WRITER_V2_FLAG = '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2';
-/** How a function that timed out or crashed its runtime reaches Step Functions. */
+/** How a function that reached its time limit reaches Step Functions. */
 const LAMBDA_TIMED_OUT = 'Lambda.Unknown';
 /** Lambda's own transient failures: worth retrying with backoff, they say nothing about the account. */
 const LAMBDA_TRANSIENT_ERRORS = [
@@ -346,9 +346,9 @@ export class AmiGuardOrganization extends Construct {
       maxAttempts: 6,
       jitterStrategy: sfn.JitterType.FULL,
     });
-    // A gather that reached the function's time limit (or ran out of memory) reaches Step Functions
-    // as Lambda.Unknown, which States.TaskFailed below would match: the same account would take
-    // another 15 minutes to end the same way. Not retried; Decide names the account.
+    // A gather that reached the function's time limit reaches Step Functions as Lambda.Unknown,
+    // which States.TaskFailed below would match: the same account would take another 15 minutes
+    // to end the same way. Not retried; Decide names the account.
     gather.addRetry({ errors: [LAMBDA_TIMED_OUT], maxAttempts: 0 });
     // Anything else the step threw (not a role it cannot assume: that is an answer): one more try, later.
     gather.addRetry({ errors: [sfn.Errors.TASKS_FAILED], interval: Duration.seconds(60), maxAttempts: 1 });

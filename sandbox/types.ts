@@ -380,7 +380,7 @@ export type ThrottleConfig = Record<ThrottleClass, BucketSpec>;
 
 // ---------------------------------------------------------------- organization mode
 
-export type OrganizationAccountStatus = 'ACTIVE' | 'SUSPENDED';
+export type OrganizationAccountStatus = 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE';
 
 /** An organizational unit; `parentId` is the root ID or another OU's ID. */
 export interface OrganizationalUnitRecord {

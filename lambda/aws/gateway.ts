@@ -12,6 +12,7 @@ import { imageUsage, type UsageReportTiming } from './usage-report';
 
 export interface AwsGateway {
   describeOwnedImages(region: string): Promise<ImageRecord[]>;
+  /** any number of image IDs: the gateway splits them into calls of the API's maximum */
   describeImageReferences(region: string, imageIds: readonly string[]): Promise<ImageReference[]>;
   getImageAncestry(region: string, imageId: string): Promise<LineageEntry[]>;
   describeLaunchPermissions(region: string, imageId: string): Promise<LaunchPermission[]>;

@@ -15,21 +15,39 @@ import { MalformedAnswerError } from './errors';
 /** Organizations is a global service answered in us-east-1. */
 const ORGANIZATIONS_REGION = 'us-east-1';
 
+/** One account as Organizations lists it. */
+export interface OrganizationAccount {
+  readonly id: string;
+  /** `ACTIVE` only when every status field Organizations gave says so; otherwise the first that does not */
+  readonly status: string;
+}
+
 export interface OrganizationGateway {
   /** the organization's ARN, which launch permissions name */
   describeOrganization(): Promise<{ readonly id: string; readonly arn: string; readonly managementAccountId: string }>;
-  /** the active accounts of the organization */
-  listAccounts(): Promise<string[]>;
-  /** the accounts in an OU or below it, at any depth */
-  listAccountsUnder(ouId: string): Promise<string[]>;
+  /** every account of the organization, whatever its status */
+  listAccounts(): Promise<OrganizationAccount[]>;
+  /** the accounts in an OU or below it, at any depth, whatever their status */
+  listAccountsUnder(ouId: string): Promise<OrganizationAccount[]>;
+}
+
+/**
+ * An account's status from `State` (ACTIVE, PENDING_ACTIVATION, SUSPENDED, PENDING_CLOSURE,
+ * CLOSED) and the older `Status` (ACTIVE, SUSPENDED, PENDING_CLOSURE): ACTIVE only when every
+ * field present says so, UNKNOWN when neither is.
+ */
+export function statusOf(account: { readonly State?: string; readonly Status?: string }): string {
+  const given = [account.State, account.Status].filter((value): value is string => value !== undefined && value !== '');
+  if (given.length === 0) return 'UNKNOWN';
+  return given.find((value) => value !== 'ACTIVE') ?? 'ACTIVE';
 }
 
 export function createOrganizationGateway(): OrganizationGateway {
   const client = new OrganizationsClient({ region: ORGANIZATIONS_REGION });
-  const accountsUnder = async (parentId: string): Promise<string[]> => {
-    const found: string[] = [];
+  const accountsUnder = async (parentId: string): Promise<OrganizationAccount[]> => {
+    const found: OrganizationAccount[] = [];
     for await (const page of paginateListAccountsForParent({ client }, { ParentId: parentId })) {
-      for (const account of page.Accounts ?? []) if (account.Id && account.Status !== 'SUSPENDED') found.push(account.Id);
+      for (const account of page.Accounts ?? []) if (account.Id) found.push({ id: account.Id, status: statusOf(account) });
     }
     for await (const page of paginateListOrganizationalUnitsForParent({ client }, { ParentId: parentId })) {
       for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) found.push(...(await accountsUnder(ou.Id)));
@@ -45,12 +63,12 @@ export function createOrganizationGateway(): OrganizationGateway {
       return { id: organization.Id, arn: organization.Arn, managementAccountId: organization.MasterAccountId };
     },
     listAccounts: async () => {
-      const accounts: string[] = [];
+      const accounts: OrganizationAccount[] = [];
       for await (const page of paginateListAccounts({ client }, {})) {
         if (page.Accounts === undefined) throw new MalformedAnswerError('ListAccounts', 'no Accounts');
         for (const account of page.Accounts) {
           if (!account.Id) throw new MalformedAnswerError('ListAccounts', 'an account without Id');
-          if (account.Status !== 'SUSPENDED') accounts.push(account.Id);
+          accounts.push({ id: account.Id, status: statusOf(account) });
         }
       }
       return accounts;

@@ -9,7 +9,19 @@ const INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'terminated', 's
 /** The API's maximum: a template's `$Default` or a pinned version can be far older than its latest ten. */
 const ALL_LAUNCH_TEMPLATE_VERSIONS = '10000';
 
+/** DescribeImageReferences takes at most this many image IDs a call. */
+export const IMAGE_IDS_PER_CALL = 10;
+
+/** The references of any number of images, IMAGE_IDS_PER_CALL IDs a call. */
 export async function describeImageReferences(client: EC2Client, imageIds: readonly string[]): Promise<ImageReference[]> {
+  const references: ImageReference[] = [];
+  for (let i = 0; i < imageIds.length; i += IMAGE_IDS_PER_CALL) {
+    references.push(...(await describeBatch(client, imageIds.slice(i, i + IMAGE_IDS_PER_CALL))));
+  }
+  return references;
+}
+
+async function describeBatch(client: EC2Client, imageIds: readonly string[]): Promise<ImageReference[]> {
   const requested = new Set(imageIds);
   const references: ImageReference[] = [];
   const pages = paginateDescribeImageReferences(

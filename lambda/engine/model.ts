@@ -80,8 +80,24 @@ export interface Evidence {
    * in the organization use it for; absent outside organization mode and for shares it cannot check
    */
   readonly crossAccount?: ReadonlyMap<string, ReadonlyMap<string, CheckResult<readonly ShareUser[]>>>;
+  /**
+   * organization mode: per candidate, its descendants anywhere in the scanned accounts (copies a
+   * consumer made of a shared image included), each with what uses it in the organization; when
+   * set, the `ancestor-of-in-use` rule reads this instead of the account's own lineage
+   */
+  readonly descendantsInOrganization?: ReadonlyMap<string, readonly UseInOrganization[]>;
   /** checks that were never started (time ran out), by image key */
   readonly notChecked: ReadonlyMap<string, { readonly check: CheckName; readonly message: string }>;
+}
+
+/** Organization mode: one image and everything found to use it, in its owner account and in those it is shared with. */
+export interface UseInOrganization {
+  readonly imageId: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly users: readonly ShareUser[];
+  /** checks that did not complete: the image's use is not known */
+  readonly failures: readonly { readonly check: CheckName; readonly message: string }[];
 }
 
 export const imageKey = (region: string, imageId: string): string => `${region}/${imageId}`;

@@ -66,15 +66,16 @@ function usageFor(sharedWith: string, usage: ShareUsage | undefined): { usage?: 
   return { usage: { ...usage, users: (usage.users ?? []).filter((u) => u.accountId === sharedWith) } };
 }
 
+/** Whom one launch permission shares the image with; undefined for a permission this rule does not recognise. */
+export function shareTarget(permission: LaunchPermission): Pick<SharedReason, 'sharedWith' | 'kind'> | undefined {
+  if (permission.group === 'all') return { sharedWith: 'public', kind: 'public' };
+  if (permission.userId) return { sharedWith: permission.userId, kind: 'account' };
+  if (permission.organizationArn) return { sharedWith: permission.organizationArn, kind: 'organization' };
+  if (permission.organizationalUnitArn) return { sharedWith: permission.organizationalUnitArn, kind: 'organizational-unit' };
+  return undefined;
+}
+
 function shareOf(permission: LaunchPermission, usage: ShareUsage | undefined): SharedReason | undefined {
-  const share = ((): Omit<SharedReason, 'usage'> | undefined => {
-    if (permission.group === 'all') return { code: 'shared', sharedWith: 'public', kind: 'public' };
-    if (permission.userId) return { code: 'shared', sharedWith: permission.userId, kind: 'account' };
-    if (permission.organizationArn) return { code: 'shared', sharedWith: permission.organizationArn, kind: 'organization' };
-    if (permission.organizationalUnitArn) {
-      return { code: 'shared', sharedWith: permission.organizationalUnitArn, kind: 'organizational-unit' };
-    }
-    return undefined;
-  })();
-  return share === undefined ? undefined : { ...share, ...usageFor(share.sharedWith, usage) };
+  const share = shareTarget(permission);
+  return share === undefined ? undefined : { code: 'shared', ...share, ...usageFor(share.sharedWith, usage) };
 }

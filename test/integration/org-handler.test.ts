@@ -19,6 +19,11 @@ const TOPIC_ARN = `arn:aws:sns:us-east-1:${HOME}:ami-guard`;
 const SHARED_USED = id(1);
 const SHARED_UNUSED = id(2);
 const A_OWN = id(3);
+const SUSPENDED = '555555555555';
+const PARKED_OU = 'ou-ab12-parked01';
+const TO_PARKED = id(4); // shared with an OU whose only account is suspended
+const ANCESTOR = id(5); // its descendant is shared with MEMBER_A and used there
+const DESCENDANT = id(6);
 
 const base = { ...process.env };
 const SETTINGS = { AMI_GUARD_MIN_AGE_DAYS: '0', AMI_GUARD_UNUSED_DAYS: '0', AMI_GUARD_KEEP_LATEST: '0' };
@@ -30,13 +35,20 @@ beforeAll(async () => {
     .bucket(BUCKET)
     .topic(TOPIC_ARN)
     .image({ id: SHARED_USED, launchPermissions: [{ userId: MEMBER_A }] })
-    .image({ id: SHARED_UNUSED, launchPermissions: [{ userId: MEMBER_A }] });
-  const memberA = new AccountBuilder(MEMBER_A, { now: new Date() }).instance({ imageId: SHARED_USED, state: 'stopped' }).image({ id: A_OWN });
+    .image({ id: SHARED_UNUSED, launchPermissions: [{ userId: MEMBER_A }] })
+    .image({ id: TO_PARKED, launchPermissions: [{ organizationalUnitArn: `arn:aws:organizations::${HOME}:ou/${ORG_ID}/${PARKED_OU}` }] })
+    .image({ id: ANCESTOR })
+    .image({ id: DESCENDANT, sourceImageId: ANCESTOR, launchPermissions: [{ userId: MEMBER_A }] });
+  const memberA = new AccountBuilder(MEMBER_A, { now: new Date() })
+    .instance({ imageId: SHARED_USED, state: 'stopped' })
+    .image({ id: A_OWN })
+    .instance({ imageId: DESCENDANT, state: 'running' });
   const organization = new OrganizationBuilder({ managementAccountId: HOME, organizationId: ORG_ID, memberRoleName: 'ami-guard-member' })
     .ou({ id: OU })
     .account(home)
     .account(memberA, { ouId: OU })
-    .account(new AccountBuilder(UNREACHABLE), { ouId: OU, unreachable: true });
+    .account(new AccountBuilder(UNREACHABLE), { ouId: OU, unreachable: true })
+    .account(new AccountBuilder(SUSPENDED), { ouId: PARKED_OU, status: 'SUSPENDED' });
   sandbox = await startSandbox(organization);
   setFunctionEnvironment(base, sandbox, { bucket: BUCKET, topicArn: TOPIC_ARN }, SETTINGS);
   ({ handler } = await import('../../lambda/org-handler'));
@@ -83,6 +95,20 @@ it('lists, gathers each account through its role, decides once: a failed account
     expect.objectContaining({ code: 'shared', sharedWith: MEMBER_A, usage: expect.objectContaining({ users: [expect.objectContaining({ accountId: MEMBER_A })] }) }),
   );
   expect(report.images.find((image) => image.imageId === A_OWN)).toMatchObject({ accountId: MEMBER_A });
+});
+
+it('carries account status to the decide step, and use in a consumer account to the whole lineage', async () => {
+  const { listed, decided } = await runSteps();
+  expect(listed.items.map((item) => item.accountId)).not.toContain(SUSPENDED);
+  await expect(decided).rejects.toThrow('failed');
+  const report = storedReport(listed.runId);
+  const parked = report.images.find((image) => image.imageId === TO_PARKED);
+  expect(parked).toMatchObject({ accountId: HOME, verdict: 'unverified' });
+  expect(parked?.reasons).toContainEqual(expect.objectContaining({ check: 'cross-account', message: expect.stringContaining(`account ${SUSPENDED} is SUSPENDED`) }));
+  expect(report.images.find((image) => image.imageId === ANCESTOR)).toMatchObject({
+    verdict: 'blocked',
+    reasons: [{ code: 'ancestor-of-in-use', imageId: DESCENDANT, region: 'us-east-1' }],
+  });
 });
 
 it('scans only the accounts under orgUnitIds, without the excluded ones, and passes when all are reached', async () => {

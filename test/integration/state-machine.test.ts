@@ -1,4 +1,4 @@
-// The organization state machine as synthesized (README organization command, cdk.json context),
+// The organization state machine as synthesized (docs/organization.md's deploy command, cdk.json context),
 // executed by an independent Step Functions emulator (aws-local-stepfunctions), its Lambda tasks
 // served in-process by the bundled org handler with the environment the template gives it, against
 // an organization in the sandbox.
@@ -45,7 +45,7 @@ const MEMBER_A = '222222222222';
 const MEMBER_B = '333333333333';
 const UNREACHABLE = '444444444444';
 const FLAKY = '555555555555';
-const ORG_ID = 'o-a1b2c3d4e5'; // the README command's organizationId and orgUnitIds
+const ORG_ID = 'o-a1b2c3d4e5'; // the documented command's organizationId and orgUnitIds
 const ROOT_ID = 'r-ab12';
 const BUCKET = 'ami-guard-org-reports';
 const TOPIC_ARN = `arn:aws:sns:us-east-1:${HOME}:ami-guard`;
@@ -247,14 +247,14 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-it('runs the synthesized definition: the README settings reach the function, every account is listed', () => {
+it('runs the synthesized definition: the documented settings reach the function, every account is listed', () => {
   expect(process.env.AMI_GUARD_ORG_UNIT_IDS).toBe(ROOT_ID);
   expect(process.env.AMI_GUARD_REGIONS).toBe('us-east-1,eu-west-1');
   expect(Object.keys(definition.States)).toEqual(['ListAccounts', 'GatherAccounts', 'Decide']);
 });
 
 it('all accounts reachable: the execution succeeds, one report over every account', async () => {
-  // the unreachable member is left out by excludeAccounts, as the README advises for accounts without the role
+  // the unreachable member is left out by excludeAccounts, as docs/organization.md advises for an account without the role
   process.env.AMI_GUARD_EXCLUDE_ACCOUNTS = UNREACHABLE;
   try {
     const { output, error, invocations, report } = await execute(() => 'run');

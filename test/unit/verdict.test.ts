@@ -165,3 +165,44 @@ describe('lineage', () => {
     expect(ownedAncestry(a, cyclic).chain).toHaveLength(2);
   });
 });
+
+describe('lineage in organization mode', () => {
+  const root = image('ami-0000000e');
+  const child = image('ami-0000000f', { sourceImageId: 'ami-0000000e' });
+  const index = indexLineage([root, child]);
+  const withOrganization = (uses: readonly { users?: number; failure?: string }[] | undefined) => ({
+    ...evidenceFor([root, child]),
+    descendantsInOrganization: new Map(
+      uses === undefined
+        ? []
+        : [
+            [
+              'us-east-1/ami-0000000e',
+              uses.map((use, i) => ({
+                imageId: `ami-00000f0${i}`,
+                region: 'eu-west-1',
+                accountId: '222222222222',
+                users: Array.from({ length: use.users ?? 0 }, () => ({ accountId: '222222222222', resourceType: 'ec2:Instance', usageCount: 1 })),
+                failures: use.failure === undefined ? [] : [{ check: 'cross-account' as const, message: use.failure }],
+              })),
+            ],
+          ],
+    ),
+  });
+
+  it('reads the descendants across the organization instead of the account own lineage', () => {
+    expect(decide(root, index, withOrganization([]), []).verdict).toBe('safe');
+    const used = decide(root, index, withOrganization([{ users: 1 }]), []);
+    expect(used.verdict).toBe('blocked');
+    expect(used.reasons).toEqual([{ code: 'ancestor-of-in-use', imageId: 'ami-00000f00', region: 'eu-west-1' }]);
+  });
+
+  it('is unverified when a descendant use failed, or when the descendants were not checked', () => {
+    const failing = decide(root, index, withOrganization([{}, { failure: 'account 333333333333 is SUSPENDED' }]), []);
+    expect(failing.verdict).toBe('unverified');
+    expect(failing.reasons).toEqual([
+      { code: 'check-failed', check: 'cross-account', message: 'descendant ami-00000f01 (eu-west-1, account 222222222222): account 333333333333 is SUSPENDED' },
+    ]);
+    expect(decide(root, index, withOrganization(undefined), []).verdict).toBe('unverified');
+  });
+});

@@ -3,6 +3,10 @@
 
 import { main } from '../lambda/cli/main';
 
+// The SDK inside this bundle is pinned and tested on every supported Node.js version: its notice
+// that SDK releases from 2027 need Node.js 22 concerns upgrading the SDK, not the user.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

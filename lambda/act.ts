@@ -1,192 +1,238 @@
-// Carrying out the plan: marks (tags, protection) first, then, in cleanup, each deregistration
-// right after its own re-check in this run. Every outcome is recorded; a failure never turns
-// into a deregistration.
+// Carrying out the plan: marks (tags, protection) first, then, in cleanup, the deregistrations,
+// each cleared again right before by the engine's own decision on evidence read again
+// (recheck.ts). Every outcome is recorded as it happened in AWS: a mutation that answered an error
+// is read back before it is reported. A failure never turns into a deregistration.
 
-import { EXTRA_SOURCES, type ActionEntry, type ExtraSource, type Reason, type RunError, type SnapshotOutcome, type Verdict } from './contract';
+import type { ActionEntry, ActionName, Reason, RunError, SnapshotOutcome, Verdict } from './contract';
 import type { AwsGateway } from './aws/gateway';
 import { describeError } from './aws/errors';
 import { forEachLimited } from './concurrency';
-import { attempt } from './gather';
-import { descendantsOf, type LineageIndex } from './engine/lineage';
-import { keyOf, type CheckResult, type ImageRecord, type ImageReference } from './engine/model';
+import { keyOf, type Evidence, type ImageRecord } from './engine/model';
 import { isProtected } from './engine/protection';
-import { batchByRegion } from './engine/references';
-import { planActions, type ImagePlan, type PlannedAction } from './engine/plan';
-import { verdictOf } from './engine/verdict';
+import { planActions, type ImagePlan, type PlanSettings, type PlannedAction } from './engine/plan';
+import { decideAgain, type Recheck } from './recheck';
 
 const PER_REGION_CONCURRENCY = 4;
 
 export interface Outcome {
   readonly actions: ActionEntry[];
-  /** set when the re-check before deregistration changed the verdict */
+  /** set when the re-check before deregistration cancelled it */
   recheck?: { readonly verdict: Verdict; readonly reasons: readonly Reason[] };
-  deregisteredSnapshots?: readonly SnapshotOutcome[];
 }
 
 export interface ActContext {
   readonly gateway: AwsGateway;
-  readonly index: LineageIndex;
-  readonly now: Date;
+  /** the settings the plan was made with: the re-check plans again with them */
+  readonly settings: PlanSettings;
+  /** every configured region: the re-check lists them all again */
+  readonly regions: readonly string[];
+  /** organization mode: the consumer accounts' answers from the gather (see recheck.ts) */
+  readonly crossAccount?: Evidence['crossAccount'];
   readonly errors: RunError[];
   readonly progress: (message: string) => void;
   readonly shouldStop: () => boolean;
 }
 
+type Mutation = Exclude<PlannedAction, { action: 'skip' }>;
+
 export async function carryOut(plans: readonly ImagePlan[], context: ActContext): Promise<Map<string, Outcome>> {
-  const outcomes = new Map<string, Outcome>();
-  const perRegion = new Map<string, ImagePlan[]>();
-  for (const plan of plans) {
-    outcomes.set(keyOf(plan.image), { actions: [] });
-    if (plan.marks.length === 0 && !plan.deregister) continue;
-    perRegion.set(plan.image.region, [...(perRegion.get(plan.image.region) ?? []), plan]);
+  const outcomes = new Map<string, Outcome>(plans.map((plan) => [keyOf(plan.image), { actions: [] }]));
+  const outcomeOf = (image: ImageRecord): Outcome => outcomes.get(keyOf(image)) as Outcome;
+
+  const marked = new Set<string>();
+  await perRegion(plans, async (plan) => {
+    if (await applyMarks(plan.image, plan.marks, outcomeOf(plan.image), context)) marked.add(keyOf(plan.image));
+  });
+
+  const due: ImagePlan[] = [];
+  for (const plan of plans.filter((p) => p.deregister)) {
+    if (!marked.has(keyOf(plan.image))) skipDeregistration(outcomeOf(plan.image), 'an earlier action on this image failed');
+    else if (context.shouldStop()) skipDeregistration(outcomeOf(plan.image), 'the run stopped before its time limit');
+    else due.push(plan);
   }
-  await Promise.all(
-    [...perRegion].map(async ([region, list]) => {
-      const marked = new Set<ImagePlan>();
-      await forEachLimited(list, PER_REGION_CONCURRENCY, async (plan) => {
-        if (await applyMarks(plan.image, plan.marks, outcomes.get(keyOf(plan.image)) as Outcome, context)) marked.add(plan);
-      });
-      const due = list.filter((plan) => plan.deregister);
-      if (due.length === 0) return;
-      // The extra sources, listed again right before this region's deregistrations.
-      const sources = await listSourcesAgain(region, context);
-      await forEachLimited(due, PER_REGION_CONCURRENCY, async (plan) => {
-        const outcome = outcomes.get(keyOf(plan.image)) as Outcome;
-        if (!marked.has(plan)) {
-          outcome.actions.push({ action: 'deregister', outcome: 'skipped', detail: 'an earlier action on this image failed' });
-        } else if (context.shouldStop()) {
-          outcome.actions.push({ action: 'deregister', outcome: 'skipped', detail: 'the run stopped before its time limit' });
-        } else {
-          await recheckAndDeregister(plan.image, outcome, context, sources);
-        }
-      });
-    }),
+  if (due.length === 0) return outcomes;
+
+  context.progress(`re-checking ${due.length} images right before their deregistration`);
+  const again = await decideAgain(
+    due.map((plan) => plan.image),
+    { gateway: context.gateway, regions: context.regions, crossAccount: context.crossAccount, progress: context.progress, shouldStop: context.shouldStop },
   );
+  await perRegion(due, async ({ image }) => {
+    const recheck = again.get(keyOf(image));
+    if (recheck === undefined) skipDeregistration(outcomeOf(image), 'the re-check before deregistration did not run');
+    else await deregisterIfStillDue(recheck, outcomeOf(image), context);
+  });
   return outcomes;
 }
 
-type SourceListings = ReadonlyMap<ExtraSource, CheckResult<readonly ImageReference[]>>;
-
-async function listSourcesAgain(region: string, context: ActContext): Promise<SourceListings> {
-  const listings = new Map<ExtraSource, CheckResult<readonly ImageReference[]>>();
-  await Promise.all(EXTRA_SOURCES.map(async (source) => void listings.set(source, await attempt(() => context.gateway.listSource(region, source)))));
-  return listings;
+/** The plan made again on the re-check's judgement: deregister when it is still due, otherwise say why and mark. */
+async function deregisterIfStillDue({ judgement, gone }: Recheck, outcome: Outcome, context: ActContext): Promise<void> {
+  const [replan] = planActions([judgement], context.settings);
+  if (replan.deregister) {
+    // Usually no marks: they were written before the re-check. One removed since (the role may
+    // deregister only an image carrying its safe verdict) is written again first.
+    if (await applyMarks(judgement.image, replan.marks, outcome, context)) await deregister(judgement.image, outcome, context);
+    else skipDeregistration(outcome, 'an earlier action on this image failed');
+    return;
+  }
+  outcome.recheck = { verdict: judgement.verdict, reasons: judgement.reasons };
+  const explained = replan.marks.some((mark) => mark.action === 'skip' && mark.skipped === 'deregister');
+  if (judgement.verdict !== 'safe') skipDeregistration(outcome, `the re-check before deregistration found it ${judgement.verdict}`);
+  else if (!explained) skipDeregistration(outcome, 'the re-check before deregistration found its safe-since mark no longer past the grace period');
+  if (!gone) await applyMarks(judgement.image, replan.marks, outcome, context);
 }
 
-/** Applies the marks in order; false when one failed. */
+/** Plans grouped per region, regions in parallel, a bounded number at once within a region. */
+async function perRegion(plans: readonly ImagePlan[], each: (plan: ImagePlan) => Promise<void>): Promise<void> {
+  const regions = new Map<string, ImagePlan[]>();
+  for (const plan of plans) regions.set(plan.image.region, [...(regions.get(plan.image.region) ?? []), plan]);
+  await Promise.all([...regions.values()].map((list) => forEachLimited(list, PER_REGION_CONCURRENCY, each)));
+}
+
+function skipDeregistration(outcome: Outcome, why: string): void {
+  outcome.actions.push({ action: 'deregister', outcome: 'skipped', detail: why });
+}
+
+/**
+ * Applies the marks in order; a failed one stops the ones after it, except independent ones
+ * (so protection is never enabled without its marker, and a marker never removed before its
+ * protection is lifted). False when any failed or was not attempted.
+ */
 async function applyMarks(image: ImageRecord, marks: readonly PlannedAction[], outcome: Outcome, context: ActContext): Promise<boolean> {
-  const { gateway } = context;
-  const { region, imageId } = image;
+  let failedAction: ActionName | undefined;
   let allDone = true;
   for (const mark of marks) {
     if (mark.action === 'skip') {
       outcome.actions.push({ action: mark.skipped, outcome: 'skipped', detail: mark.why });
       continue;
     }
-    const detail =
-      mark.action === 'tag'
-        ? Object.entries(mark.tags).map(([k, v]) => `${k}=${v}`).join(', ')
-        : mark.action === 'untag'
-          ? mark.keys.join(', ')
-          : undefined;
-    try {
-      if (mark.action === 'tag') await gateway.createTags(region, imageId, mark.tags);
-      else if (mark.action === 'untag') await gateway.deleteTags(region, imageId, mark.keys);
-      else if (mark.action === 'enable-deregistration-protection') await gateway.enableDeregistrationProtection(region, imageId);
-      else await gateway.disableDeregistrationProtection(region, imageId);
-      outcome.actions.push({ action: mark.action, outcome: 'done', ...(detail !== undefined ? { detail } : {}) });
-    } catch (error) {
+    const independent = mark.action === 'untag' && mark.independent === true;
+    if (failedAction !== undefined && !independent) {
       allDone = false;
-      const message = describeError(error);
-      outcome.actions.push({ action: mark.action, outcome: 'failed', error: message, ...(detail !== undefined ? { detail } : {}) });
-      context.errors.push({ check: 'action', region, imageId, message: `${mark.action} failed: ${message}` });
+      outcome.actions.push({ action: mark.action, outcome: 'skipped', detail: `not attempted: ${failedAction} failed before it`, ...detailOf(mark) });
+      continue;
+    }
+    const done = await mutate(image, mark, outcome, context);
+    if (!done) {
+      allDone = false;
+      if (!independent) failedAction = mark.action;
     }
   }
   return allDone;
 }
 
-/** The re-check right before DeregisterImage: references of the image and its descendants, and protection. */
-async function recheckAndDeregister(image: ImageRecord, outcome: Outcome, context: ActContext, sources: SourceListings): Promise<void> {
-  const { reasons, protection } = await recheck(image, context, sources);
-  if (reasons.length > 0) {
-    const verdict = verdictOf(reasons);
-    outcome.recheck = { verdict, reasons };
-    outcome.actions.push({ action: 'deregister', outcome: 'skipped', detail: `the re-check before deregistration found it ${verdict}` });
-    const [replan] = planActions([{ image, verdict, reasons, protection }], { mode: 'protect', now: context.now, graceDays: 0, maxDeregister: 0 });
-    await applyMarks(image, replan.marks, outcome, context);
-    return;
+function detailOf(mark: Mutation): { detail?: string } {
+  if (mark.action === 'tag') return { detail: Object.entries(mark.tags).map(([k, v]) => `${k}=${v}`).join(', ') };
+  if (mark.action === 'untag') return { detail: mark.keys.join(', ') };
+  return {};
+}
+
+function call(gateway: AwsGateway, image: ImageRecord, mark: Mutation): Promise<void> {
+  const { region, imageId } = image;
+  switch (mark.action) {
+    case 'tag':
+      return gateway.createTags(region, imageId, mark.tags);
+    case 'untag':
+      return gateway.deleteTags(region, imageId, mark.keys);
+    case 'enable-deregistration-protection':
+      return gateway.enableDeregistrationProtection(region, imageId);
+    case 'disable-deregistration-protection':
+      return gateway.disableDeregistrationProtection(region, imageId);
   }
+}
+
+/** One mark; when AWS answered an error, the image is read back to tell whether the change was made. */
+async function mutate(image: ImageRecord, mark: Mutation, outcome: Outcome, context: ActContext): Promise<boolean> {
+  const detail = detailOf(mark);
   try {
-    const snapshots = await context.gateway.deregisterImage(image.region, image.imageId);
-    outcome.deregisteredSnapshots = snapshots;
-    const failedSnapshots = snapshots.filter((s) => s.returnCode !== 'success' && s.returnCode !== 'skipped');
-    outcome.actions.push({
-      action: 'deregister',
-      outcome: 'done',
-      detail: snapshots.map((s) => `${s.snapshotId}: ${s.returnCode}`).join(', ') || 'no snapshots',
-      snapshots,
-    });
-    for (const snapshot of failedSnapshots) {
-      context.errors.push({
-        check: 'action',
-        region: image.region,
-        imageId: image.imageId,
-        message: `snapshot ${snapshot.snapshotId} was not deleted: ${snapshot.returnCode}`,
-      });
+    await call(context.gateway, image, mark);
+    outcome.actions.push({ action: mark.action, outcome: 'done', ...detail });
+    return true;
+  } catch (error) {
+    const answered = describeError(error);
+    const state = await readBack(image, mark, context.gateway);
+    if (state === 'made') {
+      outcome.actions.push({ action: mark.action, outcome: 'done', detail: withNote(detail, `AWS answered ${answered}; reading the image back showed the change made`) });
+      return true;
     }
-    context.progress(`${image.region}: deregistered ${image.imageId}`);
+    const message = state === 'not-made' ? answered : `${answered}; reading the image back failed too (${state.unknown}): whether the change was made is unknown`;
+    outcome.actions.push({ action: mark.action, outcome: 'failed', error: message, ...detail });
+    context.errors.push({ check: 'action', region: image.region, imageId: image.imageId, message: `${mark.action} failed: ${message}` });
+    return false;
+  }
+}
+
+const withNote = (detail: { detail?: string }, note: string): string => (detail.detail === undefined ? note : `${detail.detail} (${note})`);
+
+type ReadBack = 'made' | 'not-made' | { readonly unknown: string };
+
+async function readBack(image: ImageRecord, mark: Mutation, gateway: AwsGateway): Promise<ReadBack> {
+  try {
+    const now = await gateway.describeImage(image.region, image.imageId);
+    if (now === undefined) return 'not-made';
+    const tagged = (key: string): boolean => Object.prototype.hasOwnProperty.call(now.tags, key);
+    const protection = async (): Promise<string> => now.deregistrationProtection ?? (await gateway.describeDeregistrationProtection(image.region, image.imageId));
+    switch (mark.action) {
+      case 'tag':
+        return Object.entries(mark.tags).every(([key, value]) => tagged(key) && now.tags[key] === value) ? 'made' : 'not-made';
+      case 'untag':
+        return mark.keys.every((key) => !tagged(key)) ? 'made' : 'not-made';
+      case 'enable-deregistration-protection':
+        return isProtected(await protection()) ? 'made' : 'not-made';
+      case 'disable-deregistration-protection':
+        return (await protection()) === 'disabled' ? 'made' : 'not-made';
+    }
+  } catch (error) {
+    return { unknown: describeError(error) };
+  }
+}
+
+async function deregister(image: ImageRecord, outcome: Outcome, context: ActContext): Promise<void> {
+  const { region, imageId } = image;
+  let snapshots: SnapshotOutcome[];
+  let note: string | undefined;
+  try {
+    snapshots = await context.gateway.deregisterImage(region, imageId);
+  } catch (error) {
+    const answered = describeError(error);
+    const confirmed = await deregistrationReadBack(image, context.gateway);
+    if ('unknown' in confirmed || !confirmed.gone) {
+      const message =
+        'unknown' in confirmed ? `${answered}; reading the image back failed too (${confirmed.unknown}): whether it was deregistered is unknown` : answered;
+      outcome.actions.push({ action: 'deregister', outcome: 'failed', error: message });
+      context.errors.push({ check: 'action', region, imageId, message: `deregister failed: ${message}` });
+      return;
+    }
+    snapshots = confirmed.snapshots;
+    note = `AWS answered ${answered}; reading back showed the image deregistered`;
+  }
+  const described = snapshots.map((s) => `${s.snapshotId}: ${s.returnCode}`).join(', ') || 'no snapshots';
+  outcome.actions.push({ action: 'deregister', outcome: 'done', detail: note === undefined ? described : `${described} (${note})`, snapshots });
+  for (const snapshot of snapshots.filter((s) => s.returnCode !== 'success' && s.returnCode !== 'skipped')) {
+    context.errors.push({ check: 'action', region, imageId, message: `snapshot ${snapshot.snapshotId} was not deleted: ${snapshot.returnCode}` });
+  }
+  context.progress(`${region}: deregistered ${imageId}`);
+}
+
+/**
+ * Whether a DeregisterImage whose answer was an error took effect, and then which of the image's
+ * snapshots are gone (`success`) or still there (`still-present`, `unknown` when they could not be read).
+ */
+async function deregistrationReadBack(
+  image: ImageRecord,
+  gateway: AwsGateway,
+): Promise<{ readonly gone: false } | { readonly gone: true; readonly snapshots: SnapshotOutcome[] } | { readonly unknown: string }> {
+  try {
+    if ((await gateway.describeImage(image.region, image.imageId)) !== undefined) return { gone: false };
+  } catch (error) {
+    return { unknown: describeError(error) };
+  }
+  const ids = image.snapshots.map((s) => s.snapshotId);
+  try {
+    const left = new Set(await gateway.existingSnapshots(image.region, ids));
+    return { gone: true, snapshots: ids.map((snapshotId) => ({ snapshotId, returnCode: left.has(snapshotId) ? 'still-present' : 'success' })) };
   } catch (error) {
     const message = describeError(error);
-    outcome.actions.push({ action: 'deregister', outcome: 'failed', error: message });
-    context.errors.push({ check: 'action', region: image.region, imageId: image.imageId, message: `deregister failed: ${message}` });
+    return { gone: true, snapshots: ids.map((snapshotId) => ({ snapshotId, returnCode: `unknown (${message})` })) };
   }
-}
-
-async function recheck(image: ImageRecord, context: ActContext, sources: SourceListings): Promise<{ reasons: Reason[]; protection?: string }> {
-  const reasons: Reason[] = [];
-  const { gateway } = context;
-  const family = [image, ...descendantsOf(image, context.index)];
-  // Descendants in other regions were cleared by this run's own listings; the image's region is listed again.
-  for (const [source, listed] of sources) {
-    if (!listed.ok) {
-      reasons.push({ code: 'check-failed', check: 'recheck', message: `${source} in ${image.region}: ${listed.message}` });
-      continue;
-    }
-    for (const ref of listed.value) {
-      if (ref.imageId === image.imageId) reasons.push({ code: 'referenced', resourceType: ref.resourceType, arn: ref.arn });
-      else if (family.some((member) => member.imageId === ref.imageId && member.region === image.region)) {
-        reasons.push({ code: 'ancestor-of-in-use', imageId: ref.imageId, region: image.region });
-      }
-    }
-  }
-  for (const [region, batches] of batchByRegion(family)) {
-    for (const ids of batches) {
-      const answer = await attempt(() => gateway.describeImageReferences(region, ids));
-      if (!answer.ok) {
-        reasons.push({ code: 'check-failed', check: 'recheck', message: `references in ${region}: ${answer.message}` });
-        continue;
-      }
-      for (const ref of answer.value) {
-        if (ref.imageId === image.imageId && region === image.region) {
-          reasons.push({ code: 'referenced', resourceType: ref.resourceType, arn: ref.arn });
-        } else {
-          reasons.push({ code: 'ancestor-of-in-use', imageId: ref.imageId, region });
-        }
-      }
-    }
-  }
-  const protection = await attempt(() => gateway.describeDeregistrationProtection(image.region, image.imageId));
-  if (!protection.ok) reasons.push({ code: 'check-failed', check: 'recheck', message: `protection: ${protection.message}` });
-  else if (isProtected(protection.value)) reasons.push({ code: 'deregistration-protected', value: protection.value });
-  return { reasons: dedupe(reasons), protection: protection.ok ? protection.value : undefined };
-}
-
-function dedupe(reasons: Reason[]): Reason[] {
-  const seen = new Set<string>();
-  return reasons.filter((reason) => {
-    const key = JSON.stringify(reason);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

@@ -4,23 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import { carryOut, type Outcome } from './act';
 import type { AwsGateway } from './aws/gateway';
-import {
-  DEFAULT_USAGE_REPORT_WAIT_SECONDS,
-  type ImageEntry,
-  type Reason,
-  type RecycleBinStatus,
-  type Report,
-  type RunConfig,
-  type RunError,
-} from './contract';
+import { DEFAULT_USAGE_REPORT_WAIT_SECONDS, type ImageEntry, type Report, type RunConfig, type RunError } from './contract';
 import { gatherEvidence, gatherInventory, type GatherContext } from './gather';
 import { indexLineage, type LineageIndex } from './engine/lineage';
 import { keyOf, type Evidence, type ImageRecord, type Inventory } from './engine/model';
-import { planActions } from './engine/plan';
+import { planActions, type PlanSettings } from './engine/plan';
 import { selectCandidates } from './engine/policy';
-import { protectionOf } from './engine/protection';
-import { recycleBinStatus } from './engine/recycle-bin';
-import { decide, notFoundDecision, type Decision } from './engine/verdict';
+import { inventoryReasons, judge, notFoundDecision, type Judgement } from './engine/verdict';
 import { buildReport } from './report/json';
 
 export interface RunDeps {
@@ -98,50 +88,27 @@ export async function gather(context: RunContext, gateway: AwsGateway, label = '
 export async function conclude(context: RunContext, gateway: AwsGateway, gathered: Gathered): Promise<ImageEntry[]> {
   const { config, startedAt } = context;
   const { inventory, index, candidates, missing, evidence } = gathered;
-  // A region whose listing failed may hold descendants in use: nothing can be proven safe.
-  const runWide: Reason[] = [...inventory.failedRegions].map(([region, message]) => ({
-    code: 'check-failed',
-    check: 'inventory',
-    message: `images of ${region} could not be listed: ${message}`,
-  }));
-  const decisions = new Map<string, Decision>();
-  for (const candidate of candidates) decisions.set(keyOf(candidate), decide(candidate, index, evidence, runWide));
-
-  const recycleBin = new Map(candidates.map((image) => [keyOf(image), recycleBinStatus(image, evidence)]));
-  const plans = planActions(
-    candidates.map((image) => {
-      const decision = decisions.get(keyOf(image)) as Decision;
-      const protection = protectionOf(image, evidence);
-      return {
-        image,
-        verdict: decision.verdict,
-        reasons: decision.reasons,
-        protection: 'value' in protection ? protection.value : undefined,
-        recoverable: recycleBin.get(keyOf(image))?.recoverable,
-      };
-    }),
-    {
-      mode: config.mode,
-      now: startedAt,
-      graceDays: config.graceDays,
-      maxDeregister: config.maxDeregister,
-      requireRecycleBin: config.requireRecycleBin ?? false,
-    },
-  );
-  const outcomes = await carryOut(plans, {
-    gateway,
-    index,
+  const runWide = inventoryReasons(inventory.failedRegions);
+  const judgements = candidates.map((candidate) => judge(candidate, index, evidence, runWide));
+  const settings: PlanSettings = {
+    mode: config.mode,
     now: startedAt,
+    graceDays: config.graceDays,
+    maxDeregister: config.maxDeregister,
+    requireRecycleBin: config.requireRecycleBin ?? false,
+  };
+  const outcomes = await carryOut(planActions(judgements, settings), {
+    gateway,
+    settings,
+    regions: config.regions,
+    crossAccount: evidence.crossAccount,
     errors: context.errors,
     progress: context.progress,
     shouldStop: context.shouldStop,
   });
 
   return [
-    ...candidates.map((image) => ({
-      ...entryOf(image, decisions.get(keyOf(image)) as Decision, outcomes.get(keyOf(image))),
-      recycleBin: recycleBin.get(keyOf(image)) as RecycleBinStatus,
-    })),
+    ...judgements.map((judgement) => entryOf(judgement, outcomes.get(keyOf(judgement.image)))),
     ...missing.map((imageId) => ({
       ...notFoundDecision(imageId, config.regions),
       imageId,
@@ -195,17 +162,19 @@ function chooseCandidates(
 const byRegionAndAge = (a: ImageRecord, b: ImageRecord): number =>
   a.region.localeCompare(b.region) || a.creationDate.localeCompare(b.creationDate) || a.imageId.localeCompare(b.imageId);
 
-function entryOf(image: ImageRecord, decision: Decision, outcome: Outcome | undefined): Omit<ImageEntry, 'recycleBin'> {
+function entryOf(judgement: Judgement, outcome: Outcome | undefined): ImageEntry {
+  const { image, recycleBin } = judgement;
   const recheck = outcome?.recheck;
   return {
     imageId: image.imageId,
     region: image.region,
     name: image.name,
     creationDate: image.creationDate,
-    verdict: recheck?.verdict ?? decision.verdict,
-    reasons: recheck ? [...decision.reasons, ...recheck.reasons] : decision.reasons,
-    lineage: decision.lineage,
+    verdict: recheck?.verdict ?? judgement.verdict,
+    reasons: recheck ? [...judgement.reasons, ...recheck.reasons] : judgement.reasons,
+    lineage: judgement.lineage,
     snapshots: image.snapshots,
     actions: outcome?.actions ?? [],
+    recycleBin,
   };
 }

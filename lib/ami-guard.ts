@@ -6,7 +6,7 @@ import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -126,7 +126,7 @@ export interface AmiGuardProps {
  */
 export class AmiGuard extends Construct {
   /** The function that runs a scan on schedule, or a check when invoked by hand. */
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   /** The topic every run's notification and the failed-run alarm go to. */
   public readonly topic: sns.Topic;
   /** Where every run's full report (JSON and Markdown) is stored. */

@@ -1,6 +1,6 @@
 // The pieces AmiGuard and AmiGuardOrganization both deploy, made in one place: the encrypted
-// report topic (with its subscribers), the report bucket and the bundled function. Each is created
-// under the caller's scope with the ids it always had, so logical IDs do not move.
+// report topic (with its subscribers), the report bucket and the function (its prebuilt bundle).
+// Each is created under the caller's scope with the ids it always had, so logical IDs do not move.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -8,12 +8,9 @@ import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-// cdk-nag's own rendering of a resource in its finding IDs (not exported at its top level; cdk-nag is pinned).
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { Construct, IConstruct } from 'constructs';
 import type { Settings } from '../lambda/settings';
 import type { StatementSpec } from './permissions';
@@ -33,10 +30,36 @@ export function policyStatement(spec: StatementSpec): iam.PolicyStatement {
  * ID follows however CDK renders it (`arn:aws:...` under @aws-cdk/core:enablePartitionLiterals,
  * `arn:<AWS::Partition>:...` without). Reasons of one resource granted by several statements are joined.
  */
+/**
+ * A resolved CloudFormation value as cdk-nag 3 writes it into a finding ID: Ref as `<Id>`, GetAtt
+ * as `<Id.Attribute>`, Fn::Join joined, Fn::Sub's `${...}` as `<...>`, anything else as JSON. (Not
+ * imported from cdk-nag: it is an optional peer dependency of this package. The tests run cdk-nag
+ * on every documented configuration, so a rendering that drifts from it fails there.)
+ */
+function nagRendering(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof value === 'object' && value !== null) {
+    const node = value as Record<string, unknown>;
+    if (Array.isArray(node['Fn::Join'])) {
+      const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+      return parts.map(nagRendering).join(separator);
+    }
+    if ('Fn::Sub' in node) return nagRendering(node['Fn::Sub']);
+    if (Array.isArray(node['Fn::GetAtt'])) {
+      const [id, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
+      return `<${nagRendering(id)}.${nagRendering(attribute)}>`;
+    }
+    if ('Fn::ImportValue' in node) return nagRendering(node['Fn::ImportValue']);
+    if ('Ref' in node) return `<${nagRendering(node.Ref)}>`;
+  }
+  return JSON.stringify(value);
+}
+
 export function acknowledgeWildcards(target: IConstruct, grants: readonly { readonly resource: string; readonly reason: string }[]): void {
   const reasons = new Map<string, string[]>();
   for (const { resource, reason } of grants) {
-    const id = `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(target).resolve(resource))}]`;
+    const id = `AwsSolutions-IAM5[Resource::${nagRendering(Stack.of(target).resolve(resource))}]`;
     const known = reasons.get(id) ?? [];
     if (!known.includes(reason)) known.push(reason);
     reasons.set(id, known);
@@ -93,29 +116,19 @@ export function createReportBucket(scope: Construct, retentionDays: number): s3.
   return bucket;
 }
 
-/** A function bundled locally with esbuild (no Docker): Node.js 22 on arm64, the AWS SDK inside the bundle. */
+/** A function running its prebuilt bundle (`npm run build`): Node.js 22 on arm64, the AWS SDK inside the bundle. */
 export function bundledFunction(
   scope: Construct,
   id: string,
-  props: Omit<nodejs.NodejsFunctionProps, 'entry' | 'runtime' | 'architecture' | 'bundling'> & { readonly entryFile: string },
-): nodejs.NodejsFunction {
-  const { entryFile, ...rest } = props;
-  const fn = new nodejs.NodejsFunction(scope, id, {
+  props: Omit<lambda.FunctionProps, 'code' | 'runtime' | 'architecture'> & { readonly entryFile: string },
+): lambda.Function {
+  const { entryFile, handler, ...rest } = props;
+  const fn = new lambda.Function(scope, id, {
     ...rest,
-    entry: path.join(projectRoot(), 'lambda', entryFile),
-    projectRoot: projectRoot(),
-    depsLockFilePath: path.join(projectRoot(), 'package-lock.json'),
+    code: lambda.Code.fromAsset(prebuiltBundle(path.basename(entryFile, '.ts'))),
+    handler: `index.${handler}`,
     runtime: lambda.Runtime.NODEJS_22_X,
     architecture: lambda.Architecture.ARM_64,
-    bundling: {
-      // GetImageAncestry and DescribeImageReferences are newer than some runtime SDKs.
-      bundleAwsSDK: true,
-      forceDockerBundling: false,
-      minify: true,
-      sourceMap: true,
-      target: 'node22',
-      format: nodejs.OutputFormat.CJS,
-    },
   });
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-L1',
@@ -124,14 +137,12 @@ export function bundledFunction(
   return fn;
 }
 
-/** The repository root: the folder holding package-lock.json and lambda/handler.ts (from lib/ or dist/lib/). */
-export function projectRoot(): string {
-  for (let directory = __dirname; ; directory = path.dirname(directory)) {
-    if (fs.existsSync(path.join(directory, 'package-lock.json')) && fs.existsSync(path.join(directory, 'lambda', 'handler.ts'))) {
-      return directory;
-    }
-    if (path.dirname(directory) === directory) {
-      throw new Error(`ami-guard: cannot find the project root (package-lock.json and lambda/handler.ts) above ${__dirname}`);
-    }
+/** The folder of a handler's bundle, dist/functions/<name>: beside the package's code, or under dist/ from the sources. */
+export function prebuiltBundle(name: string): string {
+  const candidates = [path.join(__dirname, 'functions'), path.join(__dirname, '..', 'functions'), path.join(__dirname, '..', 'dist', 'functions')];
+  const found = candidates.find((directory) => fs.existsSync(path.join(directory, name, 'index.js')));
+  if (found === undefined) {
+    throw new Error(`ami-guard: the prebuilt function bundle ${name}/index.js is missing under ${candidates.join(' or ')}: run npm run build`);
   }
+  return path.join(found, name);
 }

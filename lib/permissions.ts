@@ -184,7 +184,7 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
         actions: ['ec2:DisableImageDeregistrationProtection'],
         resources: images,
         wildcardReason: imagesReason,
-        conditions: { StringEquals: { [`ec2:ResourceTag/${TAGS.protectedBy}`]: PROTECTED_BY_US } },
+        conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.protectedBy}`]: `${PROTECTED_BY_US}/ami-*` } },
       },
     );
   }
@@ -196,7 +196,7 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
         actions: ['ec2:DeregisterImage'],
         resources: images,
         wildcardReason: imagesReason,
-        conditions: { StringEquals: { [`ec2:ResourceTag/${TAGS.verdict}`]: 'safe' } },
+        conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.verdict}`]: 'safe/ami-*' } },
       },
       // DeregisterImage with DeleteAssociatedSnapshots deletes the image's snapshots with the caller's rights;
       // EC2 skips a snapshot another image still uses.

@@ -332,6 +332,13 @@ export async function startSandbox(
     }
     const fault = faults.decide(service, action, params, acting.accountId, org !== undefined);
     if (fault) {
+      if (fault.afterEffect === true && service === 'ec2') {
+        try {
+          handleEc2({ state: acting, region }, action, params);
+        } catch {
+          // the injected error is the answer either way
+        }
+      }
       const err = new ApiError(fault.code, fault.message ?? `Injected fault ${fault.code}`, fault.status);
       return record(errorReply(service, err, requestId, s3req), 'fault');
     }

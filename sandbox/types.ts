@@ -367,6 +367,11 @@ export interface FaultRule {
   times?: number;
   /** Only calls acting as this account (in organization mode, the account the credentials select). */
   accountId?: string;
+  /**
+   * EC2 only: carry the call out first, then answer the error (a mutation that took effect but
+   * whose answer was lost, e.g. a 500 after the change; the SDK's retry then meets the new state).
+   */
+  afterEffect?: boolean;
 }
 
 export type ThrottleClass = 'describe' | 'tags' | 'deregister' | 'mutating';

@@ -5,6 +5,7 @@ import type { ImageRecord, ImageReference, ImageUsage, LaunchPermission, Recycle
 import * as actions from './actions';
 import { clientFactory, type ClientOptions } from './clients';
 import * as images from './images';
+import { describeImage, existingSnapshots } from './read-back';
 import { listImageRetentionRules } from './recycle-bin';
 import { describeImageReferences } from './references';
 import { listSource } from './sources';
@@ -26,6 +27,10 @@ export interface AwsGateway {
   enableDeregistrationProtection(region: string, imageId: string): Promise<void>;
   disableDeregistrationProtection(region: string, imageId: string): Promise<void>;
   deregisterImage(region: string, imageId: string): Promise<SnapshotOutcome[]>;
+  /** one owned image as it is now; undefined when it is gone (reading back a mutation whose answer was an error) */
+  describeImage(region: string, imageId: string): Promise<ImageRecord | undefined>;
+  /** which of these snapshots still exist */
+  existingSnapshots(region: string, snapshotIds: readonly string[]): Promise<string[]>;
 }
 
 export type GatewayOptions = ClientOptions;
@@ -47,5 +52,7 @@ export function createAwsGateway(options: GatewayOptions = {}): AwsGateway {
     enableDeregistrationProtection: (region, id) => actions.enableDeregistrationProtection(ec2(region), id),
     disableDeregistrationProtection: (region, id) => actions.disableDeregistrationProtection(ec2(region), id),
     deregisterImage: (region, id) => actions.deregisterImage(ec2(region), id),
+    describeImage: (region, id) => describeImage(ec2(region), region, id),
+    existingSnapshots: (region, ids) => existingSnapshots(ec2(region), ids),
   };
 }

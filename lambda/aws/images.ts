@@ -27,7 +27,7 @@ export async function describeOwnedImages(client: EC2Client, region: string): Pr
   return images;
 }
 
-function toImageRecord(image: Image, region: string): ImageRecord {
+export function toImageRecord(image: Image, region: string): ImageRecord {
   const imageId = image.ImageId ?? '';
   if (!IMAGE_ID.test(imageId)) throw new MalformedAnswerError('DescribeImages', `image ID "${imageId}"`);
   if (image.CreationDate === undefined) throw new MalformedAnswerError('DescribeImages', `${imageId} has no creationDate`);

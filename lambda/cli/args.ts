@@ -13,6 +13,7 @@ import {
   type OrgSettings,
   type PolicySettings,
 } from '../contract';
+import type { PolicyRequest } from './policy';
 import * as validate from './validate';
 
 export const FORMATS = ['text', 'json', 'markdown'] as const;
@@ -38,6 +39,7 @@ export interface CliRequest {
 
 export type ParseResult =
   | { readonly kind: 'run'; readonly request: CliRequest }
+  | { readonly kind: 'policy'; readonly request: PolicyRequest }
   | { readonly kind: 'exit'; readonly code: number };
 
 interface RawOptions {
@@ -77,6 +79,7 @@ function commonOptions(command: Command): Command {
 
 export function parseArgs(argv: readonly string[], version: string, write: { out: (s: string) => void; err: (s: string) => void }): ParseResult {
   let parsed: { command: 'check' | 'scan'; ids: string[]; options: RawOptions } | undefined;
+  let policy: Pick<RawOptions, 'mode' | 'region' | 'usageReport'> | undefined;
   const program = new Command('ami-guard')
     .description('Proves for each AMI whether anything still needs it, before anyone deregisters it.')
     .version(version, '--version')
@@ -109,11 +112,32 @@ export function parseArgs(argv: readonly string[], version: string, write: { out
       parsed = { command: 'scan', ids: [], options };
     });
 
+  program
+    .command('policy')
+    .description('print the IAM policy (JSON) the CLI needs in a mode')
+    .addOption(new Option('--mode <mode>', 'report, protect or cleanup').default('report'))
+    .option('--region <regions>', 'comma-separated regions the policy allows (default: every region)')
+    .option('--usage-report', 'add the EC2 AMI usage report actions')
+    .exitOverride()
+    .action((options: Pick<RawOptions, 'mode' | 'region' | 'usageReport'>) => {
+      policy = options;
+    });
+
   try {
     program.parse([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return { kind: 'exit', code: error.exitCode === 0 ? 0 : 2 };
     throw error;
+  }
+  if (policy !== undefined) {
+    return {
+      kind: 'policy',
+      request: {
+        mode: validate.oneOf('--mode', policy.mode, MODES),
+        usageReport: policy.usageReport === true,
+        ...(policy.region !== undefined ? { regions: validate.regions(policy.region) } : {}),
+      },
+    };
   }
   if (parsed === undefined) {
     write.err('ami-guard: missing command: use "check <image-id>..." or "scan" (see --help)\n');

@@ -35,6 +35,11 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   try {
     const parsed = parseArgs(argv, packageVersion(), { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
     if (parsed.kind === 'exit') return parsed.code;
+    if (parsed.kind === 'policy') {
+      // Loaded only for this command: it reads the IAM statements the CDK constructs use.
+      io.stdout.write((await import('./policy')).renderCliPolicy(parsed.request));
+      return 0;
+    }
     config = { ...parsed.request, trigger: 'cli', regions: parsed.request.regions ?? (await defaultRegions()) };
     format = parsed.request.format;
   } catch (error) {

@@ -104,7 +104,10 @@ export const imageKey = (region: string, imageId: string): string => `${region}/
 export const keyOf = (image: { readonly region: string; readonly imageId: string }): string =>
   imageKey(image.region, image.imageId);
 
-/** Tags ami-guard writes and reads; the `ami-guard:` prefix is what its IAM conditions match. */
+/**
+ * Tags ami-guard writes and reads (its marks); the `ami-guard:` prefix is what its IAM conditions
+ * match. Every value is bound to the image it was written on (see engine/marks.ts).
+ */
 export const TAGS = {
   verdict: 'ami-guard:verdict',
   reasons: 'ami-guard:reasons',
@@ -113,4 +116,5 @@ export const TAGS = {
   protectedBy: 'ami-guard:protected-by',
 } as const;
 export const TAG_PREFIX = 'ami-guard:';
+/** What `ami-guard:protected-by` says before its binding: `ami-guard/<image ID>`. */
 export const PROTECTED_BY_US = 'ami-guard';

@@ -2,6 +2,7 @@
 
 import type { Mode, Reason, Verdict } from '../contract';
 import { reasonText } from './reasons';
+import { bindingLength, bindMark, carries, markOf, markOfAnother } from './marks';
 import { PROTECTED_BY_US, TAGS, type ImageRecord } from './model';
 import { protectedByAmiGuard } from './protection';
 
@@ -11,7 +12,15 @@ export const TAG_VALUE_MAX = 256;
 
 export type PlannedAction =
   | { readonly action: 'tag'; readonly tags: Readonly<Record<string, string>> }
-  | { readonly action: 'untag'; readonly keys: readonly string[] }
+  | {
+      readonly action: 'untag';
+      readonly keys: readonly string[];
+      /**
+       * carried out whatever became of the marks before it, and its failure stops none after it:
+       * removing these keys only ever restarts a grace period or drops a mark that was not ami-guard's
+       */
+      readonly independent?: true;
+    }
   | { readonly action: 'enable-deregistration-protection' }
   | { readonly action: 'disable-deregistration-protection' }
   | { readonly action: 'skip'; readonly skipped: 'enable-deregistration-protection' | 'deregister'; readonly why: string };
@@ -19,7 +28,11 @@ export type PlannedAction =
 export interface ImagePlan {
   readonly image: ImageRecord;
   readonly verdict: Verdict;
-  /** tags, protection: carried out in this order */
+  /**
+   * tags, protection: carried out in this order, and a failed one stops the ones after it (unless
+   * marked independent), so the marker tag is written before the protection it explains and
+   * removed only after that protection is lifted
+   */
   readonly marks: readonly PlannedAction[];
   /** cleanup: deregister after a re-check in this run */
   readonly deregister: boolean;
@@ -80,26 +93,41 @@ export function planActions(judged: readonly Judged[], settings: PlanSettings): 
   return plans;
 }
 
-/** When the image was first found safe, from ami-guard's own tag; undefined when absent or unreadable. */
-export function safeSince(image: ImageRecord): number | undefined {
-  const value = image.tags[TAGS.safeSince];
+/**
+ * When the image was first found safe, from ami-guard's own mark on this image; undefined when
+ * absent, unreadable, copied from another image or unbound.
+ */
+export function safeSince(image: Pick<ImageRecord, 'imageId' | 'tags'>): number | undefined {
+  const value = markOf(image, TAGS.safeSince);
   if (value === undefined) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : time;
 }
 
+/** The tag action writing those of `wanted` (unbound values) that the image does not carry yet, with checked-at. */
+function tagChanges(image: ImageRecord, wanted: Readonly<Record<string, string>>, now: Date): PlannedAction[] {
+  const changed = Object.entries(wanted)
+    .map(([key, value]): [string, string] => [key, bindMark(image.imageId, value)])
+    .filter(([key, value]) => !carries(image, key) || image.tags[key] !== value);
+  if (changed.length === 0) return [];
+  return [{ action: 'tag', tags: { ...Object.fromEntries(changed), [TAGS.checkedAt]: bindMark(image.imageId, now.toISOString()) } }];
+}
+
 function markNeeded(entry: Judged, now: Date): PlannedAction[] {
   const { image } = entry;
-  const marks: PlannedAction[] = [];
   const wanted: Record<string, string> = {
     [TAGS.verdict]: entry.verdict,
-    [TAGS.reasons]: summariseReasons(entry.reasons),
+    [TAGS.reasons]: summariseReasons(entry.reasons, TAG_VALUE_MAX - bindingLength(image.imageId)),
   };
   const willProtect = entry.protection === 'disabled';
   if (willProtect) wanted[TAGS.protectedBy] = PROTECTED_BY_US;
-  const changed = Object.entries(wanted).filter(([key, value]) => image.tags[key] !== value);
-  if (changed.length > 0) marks.push({ action: 'tag', tags: { ...Object.fromEntries(changed), [TAGS.checkedAt]: now.toISOString() } });
-  if (image.tags[TAGS.safeSince] !== undefined) marks.push({ action: 'untag', keys: [TAGS.safeSince] });
+  const marks = tagChanges(image, wanted, now);
+  // Any safe-since restarts the grace period; a protected-by copied from another image goes (an
+  // unbound one, from an earlier release, stays for people to find).
+  const stale = [TAGS.safeSince, ...(!willProtect && markOfAnother(image, TAGS.protectedBy) ? [TAGS.protectedBy] : [])].filter((key) =>
+    carries(image, key),
+  );
+  if (stale.length > 0) marks.push({ action: 'untag', keys: stale, independent: true });
   if (willProtect) {
     marks.push({ action: 'enable-deregistration-protection' });
   } else if (entry.protection === undefined) {
@@ -110,12 +138,11 @@ function markNeeded(entry: Judged, now: Date): PlannedAction[] {
 
 function markSafe(entry: Judged, now: Date): PlannedAction[] {
   const { image } = entry;
-  const marks: PlannedAction[] = [];
   const wanted: Record<string, string> = { [TAGS.verdict]: 'safe' };
   if (safeSince(image) === undefined) wanted[TAGS.safeSince] = now.toISOString();
-  const changed = Object.entries(wanted).filter(([key, value]) => image.tags[key] !== value);
-  if (changed.length > 0) marks.push({ action: 'tag', tags: { ...Object.fromEntries(changed), [TAGS.checkedAt]: now.toISOString() } });
-  const stale = [TAGS.reasons, TAGS.protectedBy].filter((key) => image.tags[key] !== undefined);
+  const marks = tagChanges(image, wanted, now);
+  // Removed only after the protection it explains is lifted: a protection without it reads as a person's.
+  const stale = [TAGS.reasons, TAGS.protectedBy].filter((key) => carries(image, key));
   if (protectedByAmiGuard(image) && entry.protection !== undefined && entry.protection !== 'disabled') {
     marks.push({ action: 'disable-deregistration-protection' });
   }
@@ -123,19 +150,19 @@ function markSafe(entry: Judged, now: Date): PlannedAction[] {
   return marks;
 }
 
-/** The reasons in one tag value of at most 256 characters, saying how many did not fit. */
-export function summariseReasons(reasons: readonly Reason[]): string {
+/** The reasons in one tag value of at most `max` characters, saying how many did not fit. */
+export function summariseReasons(reasons: readonly Reason[], max = TAG_VALUE_MAX): string {
   const parts = reasons.map(reasonText);
   let text = '';
   for (let i = 0; i < parts.length; i += 1) {
     const next = text === '' ? parts[i] : `${text}; ${parts[i]}`;
     const more = parts.length - i - 1;
     const suffix = more > 0 ? `; +${more} more` : '';
-    if (next.length + suffix.length > TAG_VALUE_MAX) {
+    if (next.length + suffix.length > max) {
       const left = `+${parts.length - i} more`;
-      return (text === '' ? left : `${text}; ${left}`).slice(0, TAG_VALUE_MAX);
+      return (text === '' ? left : `${text}; ${left}`).slice(0, max);
     }
     text = next;
   }
-  return text.slice(0, TAG_VALUE_MAX);
+  return text.slice(0, max);
 }

@@ -2,6 +2,7 @@
 // the values during a cooldown are undocumented.
 
 import type { Reason } from '../contract';
+import { markOf } from './marks';
 import { keyOf, PROTECTED_BY_US, TAGS, type Evidence, type ImageRecord } from './model';
 
 export const isProtected = (value: string): boolean => value !== 'disabled';
@@ -14,8 +15,11 @@ export function protectionOf(image: ImageRecord, evidence: Evidence): { value: s
   return read.ok ? { value: read.value } : { message: read.message };
 }
 
-/** Protection ami-guard enabled itself (its marker tag) is ami-guard's own record of an earlier verdict, not a reason. */
-export const protectedByAmiGuard = (image: ImageRecord): boolean => image.tags[TAGS.protectedBy] === PROTECTED_BY_US;
+/**
+ * Protection ami-guard enabled itself (its marker, written on this very image) is ami-guard's own
+ * record of an earlier verdict, not a reason. A marker copied from another image is not.
+ */
+export const protectedByAmiGuard = (image: Pick<ImageRecord, 'imageId' | 'tags'>): boolean => markOf(image, TAGS.protectedBy) === PROTECTED_BY_US;
 
 export function protectionReasons(image: ImageRecord, evidence: Evidence): Reason[] {
   const protection = protectionOf(image, evidence);

@@ -1,10 +1,11 @@
 // The verdict: `safe` only when every check completed and found nothing (DESIGN.md "Verdicts").
 
-import type { LineageEntry, Reason, Verdict } from '../contract';
+import type { LineageEntry, Reason, RecycleBinStatus, Verdict } from '../contract';
 import { ancestorOfInUseReasons } from './ancestor-of-in-use';
 import type { LineageIndex } from './lineage';
 import { keyOf, type Evidence, type ImageRecord } from './model';
-import { protectionReasons } from './protection';
+import { protectionOf, protectionReasons } from './protection';
+import { recycleBinStatus } from './recycle-bin';
 import { referencedReasons } from './references';
 import { sharedReasons } from './sharing';
 
@@ -36,6 +37,39 @@ export function decide(image: ImageRecord, index: LineageIndex, evidence: Eviden
     reasons.push({ code: 'check-failed', check: 'ancestry', message: lineage.message });
   }
   return { verdict: verdictOf(reasons), reasons, lineage: lineage?.ok ? lineage.value : [] };
+}
+
+/**
+ * One candidate's decision and what acting on it needs, built once: the plan, the act step and the
+ * report read this same record (the re-check before a deregistration builds a new one).
+ */
+export interface Judgement extends Decision {
+  readonly image: ImageRecord;
+  /** the protection value read, when one could be read */
+  readonly protection?: string;
+  readonly recycleBin: RecycleBinStatus;
+  readonly recoverable: RecycleBinStatus['recoverable'];
+}
+
+export function judge(image: ImageRecord, index: LineageIndex, evidence: Evidence, runWide: readonly Reason[]): Judgement {
+  const protection = protectionOf(image, evidence);
+  const recycleBin = recycleBinStatus(image, evidence);
+  return {
+    ...decide(image, index, evidence, runWide),
+    image,
+    protection: 'value' in protection ? protection.value : undefined,
+    recycleBin,
+    recoverable: recycleBin.recoverable,
+  };
+}
+
+/** A region whose images could not be listed may hold a descendant in use: nothing can be proven safe. */
+export function inventoryReasons(failedRegions: ReadonlyMap<string, string>): Reason[] {
+  return [...failedRegions].map(([region, message]) => ({
+    code: 'check-failed',
+    check: 'inventory',
+    message: `images of ${region} could not be listed: ${message}`,
+  }));
 }
 
 /** An image named to `check` that is not among the owned images of the configured regions. */

@@ -336,7 +336,7 @@ describe('IAM by mode', () => {
     expect(statement(template, 'ProtectImages').Condition).toBeUndefined();
     expect(statement(template, 'UnprotectOwnProtection')).toMatchObject({
       Action: 'ec2:DisableImageDeregistrationProtection',
-      Condition: { StringEquals: { 'ec2:ResourceTag/ami-guard:protected-by': 'ami-guard' } },
+      Condition: { StringLike: { 'ec2:ResourceTag/ami-guard:protected-by': 'ami-guard/ami-*' } },
     });
   });
 
@@ -347,7 +347,7 @@ describe('IAM by mode', () => {
     const deregister = statement(template, 'DeregisterSafeImages');
     expect(deregister).toMatchObject({
       Action: 'ec2:DeregisterImage',
-      Condition: { StringEquals: { 'ec2:ResourceTag/ami-guard:verdict': 'safe' } },
+      Condition: { StringLike: { 'ec2:ResourceTag/ami-guard:verdict': 'safe/ami-*' } },
     });
     expect(deregister.Resource).toHaveLength(2);
     expect(JSON.stringify(statement(template, 'DeleteSnapshotsOfDeregisteredImages').Resource)).toContain(':snapshot/*');

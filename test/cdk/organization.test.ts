@@ -159,7 +159,7 @@ describe('member role StackSet', () => {
       Effect: 'Allow',
       Action: ['ec2:DeregisterImage'],
       Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:us-east-1::image/*' }, { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:eu-west-1::image/*' }],
-      Condition: { StringEquals: { 'ec2:ResourceTag/ami-guard:verdict': 'safe' } },
+      Condition: { StringLike: { 'ec2:ResourceTag/ami-guard:verdict': 'safe/ami-*' } },
     });
     expect(statements.find((statement) => statement.Sid === 'DeleteSnapshotsOfDeregisteredImages')?.Resource).toContainEqual({
       'Fn::Sub': 'arn:${AWS::Partition}:ec2:eu-west-1::snapshot/*',

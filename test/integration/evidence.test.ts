@@ -43,7 +43,7 @@ function account(): AccountBuilder {
     .imageUsage({ imageId: SHARED, accountId: CONSUMER_A, resourceType: 'ec2:Instance', usageCount: 3 })
     .imageUsage({ imageId: SHARED, accountId: CONSUMER_B, resourceType: 'ec2:LaunchTemplate', usageCount: 1 })
     .image({ id: NEVER_READY, launchPermissions: [{ userId: CONSUMER_A }] })
-    .image({ id: TAGGED, tags: { 'ami-guard:safe-since': new Date(Date.now() - 60 * DAY).toISOString(), Retain: 'yes' } });
+    .image({ id: TAGGED, tags: { 'ami-guard:safe-since': `${new Date(Date.now() - 60 * DAY).toISOString()}/${TAGGED}`, Retain: 'yes' } });
 }
 
 beforeAll(async () => {
@@ -120,7 +120,7 @@ it('with --require-recycle-bin, cleanup deregisters only images a rule covers', 
   const uncovered = await startSandbox(account().recycleBinRule({ id: 'tag-rule', retentionDays: 30, resourceTags: [{ key: 'Retain', value: 'yes' }] }).build());
   try {
     uncovered.state.images.forEach((i) => {
-      if (i.imageId === UNUSED) i.tags.push({ key: 'ami-guard:safe-since', value: new Date(Date.now() - 60 * DAY).toISOString() });
+      if (i.imageId === UNUSED) i.tags.push({ key: 'ami-guard:safe-since', value: `${new Date(Date.now() - 60 * DAY).toISOString()}/${UNUSED}` });
     });
     const { report } = await runJson(['check', ...ids, '--mode', 'cleanup', '--require-recycle-bin'], sandboxEnv(uncovered));
     expect(uncovered.state.image(TAGGED)).toBeUndefined();

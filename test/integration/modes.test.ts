@@ -28,7 +28,7 @@ describe('protect mode', () => {
       .instance({ imageId: BLOCKED, state: 'running' })
       .image({ id: UNVERIFIED })
       .image({ id: SAFE })
-      .image({ id: SAFE_TAGGED, tags: { 'ami-guard:safe-since': daysAgo(20), 'ami-guard:verdict': 'safe' } })
+      .image({ id: SAFE_TAGGED, tags: { 'ami-guard:safe-since': `${daysAgo(20)}/${SAFE_TAGGED}`, 'ami-guard:verdict': `safe/${SAFE_TAGGED}` } })
       .image({ id: PERSON_PROTECTED, deregistrationProtection: 'enabled-with-cooldown' })
       .build();
     sandbox = await startSandbox(account);
@@ -45,23 +45,24 @@ describe('protect mode', () => {
     expect(entry(report, BLOCKED).verdict).toBe('blocked');
     expect(sandbox.state.image(BLOCKED)?.deregistrationProtection).toBe('enabled-without-cooldown');
     expect(tagsOf(sandbox, BLOCKED)).toMatchObject({
-      'ami-guard:verdict': 'blocked',
-      'ami-guard:protected-by': 'ami-guard',
+      'ami-guard:verdict': `blocked/${BLOCKED}`,
+      'ami-guard:protected-by': `ami-guard/${BLOCKED}`,
       'ami-guard:reasons': expect.stringContaining('ec2:Instance'),
       'ami-guard:checked-at': expect.any(String),
     });
 
     expect(entry(report, UNVERIFIED).verdict).toBe('unverified');
     expect(sandbox.state.image(UNVERIFIED)?.deregistrationProtection).toBe('enabled-without-cooldown');
-    expect(tagsOf(sandbox, UNVERIFIED)['ami-guard:verdict']).toBe('unverified');
+    expect(tagsOf(sandbox, UNVERIFIED)['ami-guard:verdict']).toBe(`unverified/${UNVERIFIED}`);
 
     expect(entry(report, SAFE).verdict).toBe('safe');
     const since = tagsOf(sandbox, SAFE)['ami-guard:safe-since'];
-    expect(Date.now() - Date.parse(since)).toBeLessThan(60_000);
+    expect(since).toMatch(new RegExp(`/${SAFE}$`));
+    expect(Date.now() - Date.parse(since.split('/')[0])).toBeLessThan(60_000);
     expect(sandbox.state.image(SAFE)?.deregistrationProtection).toBe('disabled');
 
     expect(tagsOf(sandbox, SAFE_TAGGED)['ami-guard:safe-since']).toBe(sandbox.state.image(SAFE_TAGGED)?.tags.find((t) => t.key === 'ami-guard:safe-since')?.value);
-    expect(Date.now() - Date.parse(tagsOf(sandbox, SAFE_TAGGED)['ami-guard:safe-since'])).toBeGreaterThan(19 * DAY);
+    expect(Date.now() - Date.parse(tagsOf(sandbox, SAFE_TAGGED)['ami-guard:safe-since'].split('/')[0])).toBeGreaterThan(19 * DAY);
     expect(callsFor(sandbox, SAFE_TAGGED).filter((a) => MUTATING.has(a))).toEqual([]);
 
     expect(entry(report, PERSON_PROTECTED)).toMatchObject({ verdict: 'blocked', reasons: [{ code: 'deregistration-protected', value: 'enabled-with-cooldown' }] });
@@ -88,7 +89,7 @@ describe('protect mode', () => {
     expect(entry(report, BLOCKED).verdict).toBe('safe');
     expect(sandbox.state.image(BLOCKED)?.deregistrationProtection).toBe('disabled');
     expect(tagsOf(sandbox, BLOCKED)['ami-guard:protected-by']).toBeUndefined();
-    expect(tagsOf(sandbox, BLOCKED)['ami-guard:verdict']).toBe('safe');
+    expect(tagsOf(sandbox, BLOCKED)['ami-guard:verdict']).toBe(`safe/${BLOCKED}`);
     expect(entry(report, SAFE).verdict).toBe('blocked');
     expect(tagsOf(sandbox, SAFE)['ami-guard:safe-since']).toBeUndefined();
     expect(sandbox.state.image(SAFE)?.deregistrationProtection).toBe('enabled-without-cooldown');
@@ -108,21 +109,21 @@ describe('cleanup mode', () => {
   let env: NodeJS.ProcessEnv;
 
   beforeEach(async () => {
-    const safe = { 'ami-guard:safe-since': daysAgo(60), 'ami-guard:verdict': 'safe' };
+    const safe = (image: string): Record<string, string> => ({ 'ami-guard:safe-since': `${daysAgo(60)}/${image}`, 'ami-guard:verdict': `safe/${image}` });
     const account = new AccountBuilder('111122223333', { now: new Date() })
-      .image({ id: OLD_SAFE, tags: safe, snapshots: [{ id: 'snap-0000000000000a001', sizeGiB: 30 }] })
-      .image({ id: NEW_SAFE, tags: { 'ami-guard:safe-since': daysAgo(0), 'ami-guard:verdict': 'safe' } })
+      .image({ id: OLD_SAFE, tags: safe(OLD_SAFE), snapshots: [{ id: 'snap-0000000000000a001', sizeGiB: 30 }] })
+      .image({ id: NEW_SAFE, tags: { 'ami-guard:safe-since': `${daysAgo(0)}/${NEW_SAFE}`, 'ami-guard:verdict': `safe/${NEW_SAFE}` } })
       .image({ id: BLOCKED })
       .instance({ imageId: BLOCKED, state: 'running' })
-      .image({ id: NOW_REFERENCED, tags: safe })
+      .image({ id: NOW_REFERENCED, tags: safe(NOW_REFERENCED) })
       .launchTemplate({ versions: [NOW_REFERENCED] })
-      .image({ id: SHARES_SNAPSHOT, tags: safe, snapshots: [{ id: 'snap-0000000000000b001', sizeGiB: 20 }] })
+      .image({ id: SHARES_SNAPSHOT, tags: safe(SHARES_SNAPSHOT), snapshots: [{ id: 'snap-0000000000000b001', sizeGiB: 20 }] })
       .image({ id: SNAPSHOT_OWNER, snapshots: [{ id: 'snap-0000000000000b001', sizeGiB: 20 }] })
       .instance({ imageId: SNAPSHOT_OWNER, state: 'running' })
-      .image({ id: FAILS, tags: safe })
+      .image({ id: FAILS, tags: safe(FAILS) })
       .build();
     for (const [i, image] of OLDER.entries()) {
-      account.images.push({ ...account.images[0], imageId: image, tags: [{ key: 'ami-guard:safe-since', value: daysAgo(100 + i) }], blockDevices: [] });
+      account.images.push({ ...account.images[0], imageId: image, tags: [{ key: 'ami-guard:safe-since', value: `${daysAgo(100 + i)}/${image}` }], blockDevices: [] });
     }
     sandbox = await startSandbox(account);
     env = sandboxEnv(sandbox);
@@ -194,7 +195,9 @@ describe('cleanup mode', () => {
   });
 
   it('never deregisters when the re-check cannot complete', async () => {
-    sandbox.setFaults([{ action: 'DescribeImageAttribute', match: { Attribute: 'deregistrationProtection' }, code: 'InternalError', status: 500 }]);
+    // The re-check lists the region's images again (the protection value comes with them): that listing fails.
+    let listings = 0;
+    sandbox.setFaults([{ action: 'DescribeImages', match: () => (listings += 1) > 1, code: 'InternalError', status: 500 }]);
     const { report } = await runJson(['check', OLD_SAFE, '--mode', 'cleanup'], env);
     expect(sandbox.state.image(OLD_SAFE)).toBeDefined();
     expect(entry(report, OLD_SAFE).verdict).toBe('unverified');

@@ -33,7 +33,7 @@ beforeAll(async () => {
     .image({ id: TO_UNREACHABLE, launchPermissions: [{ userId: UNREACHABLE }] });
   const memberA = new AccountBuilder(MEMBER_A, { now: new Date() })
     .instance({ imageId: USED_IN_A, state: 'stopped' })
-    .image({ id: A_OWN_OLD, tags: { 'ami-guard:safe-since': new Date(Date.now() - 60 * DAY).toISOString(), 'ami-guard:verdict': 'safe' } });
+    .image({ id: A_OWN_OLD, tags: { 'ami-guard:safe-since': `${new Date(Date.now() - 60 * DAY).toISOString()}/${A_OWN_OLD}`, 'ami-guard:verdict': `safe/${A_OWN_OLD}` } });
   const memberB = new AccountBuilder(MEMBER_B, { now: new Date() });
   const organization = new OrganizationBuilder({ managementAccountId: TOOLING, organizationId: ORG_ID, memberRoleName: 'ami-guard-member' })
     .ou({ id: 'ou-ab12-workload1' })

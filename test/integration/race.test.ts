@@ -23,7 +23,7 @@ const cleanup: RunConfig = {
 
 beforeEach(async () => {
   const safeSince = new Date(Date.now() - 60 * 86_400_000).toISOString();
-  sandbox = await startSandbox(new AccountBuilder('111122223333', { now: new Date() }).image({ id: IMAGE, tags: { 'ami-guard:safe-since': safeSince } }));
+  sandbox = await startSandbox(new AccountBuilder('111122223333', { now: new Date() }).image({ id: IMAGE, tags: { 'ami-guard:safe-since': `${safeSince}/${IMAGE}` } }));
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: sandbox.url,
     AWS_ACCESS_KEY_ID: 'test',

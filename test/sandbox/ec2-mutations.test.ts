@@ -216,4 +216,11 @@ describe('DeregisterImage', () => {
     });
     expect(sb.state.image(C)).toBeDefined();
   });
+
+  it('with an afterEffect fault, carries the call out and answers the error; a retry then meets the new state', async () => {
+    sb.setFaults([{ action: 'DeregisterImage', code: 'InternalError', status: 500, times: 1, afterEffect: true }]);
+    expect(await sdkError(() => client.send(new DeregisterImageCommand({ ImageId: C })))).toMatchObject({ name: 'InternalError', status: 500 });
+    expect(sb.state.image(C)).toBeUndefined();
+    expect((await sdkError(() => client.send(new DeregisterImageCommand({ ImageId: C })))).name).toBe('InvalidAMIID.NotFound');
+  });
 });

@@ -15,20 +15,20 @@ describe('plan of actions', () => {
 
   it('protects a blocked image without cooldown and tags why', () => {
     const [plan] = planActions(
-      [{ image: image('ami-00000001', { tags: { 'ami-guard:safe-since': '2026-01-01T00:00:00Z' } }), verdict: 'blocked', reasons: [referenced], protection: 'disabled' }],
+      [{ image: image('ami-00000001', { tags: { 'ami-guard:safe-since': '2026-01-01T00:00:00Z/ami-00000001' } }), verdict: 'blocked', reasons: [referenced], protection: 'disabled' }],
       { ...settings, mode: 'protect' },
     );
     expect(plan.marks).toEqual([
       {
         action: 'tag',
         tags: {
-          'ami-guard:verdict': 'blocked',
-          'ami-guard:reasons': 'referenced by ec2:Instance arn:aws:ec2:us-east-1:111122223333:instance/i-1',
-          'ami-guard:protected-by': 'ami-guard',
-          'ami-guard:checked-at': now.toISOString(),
+          'ami-guard:verdict': 'blocked/ami-00000001',
+          'ami-guard:reasons': 'referenced by ec2:Instance arn:aws:ec2:us-east-1:111122223333:instance/i-1/ami-00000001',
+          'ami-guard:protected-by': 'ami-guard/ami-00000001',
+          'ami-guard:checked-at': `${now.toISOString()}/ami-00000001`,
         },
       },
-      { action: 'untag', keys: ['ami-guard:safe-since'] },
+      { action: 'untag', keys: ['ami-guard:safe-since'], independent: true },
       { action: 'enable-deregistration-protection' },
     ]);
   });
@@ -43,8 +43,17 @@ describe('plan of actions', () => {
 
   it('tags a safe image with safe-since once, then keeps it', () => {
     const [first] = planActions([{ image: image('ami-00000001'), verdict: 'safe', reasons: [], protection: 'disabled' }], { ...settings, mode: 'protect' });
-    expect(first.marks).toEqual([{ action: 'tag', tags: { 'ami-guard:verdict': 'safe', 'ami-guard:safe-since': now.toISOString(), 'ami-guard:checked-at': now.toISOString() } }]);
-    const tagged = image('ami-00000001', { tags: { 'ami-guard:verdict': 'safe', 'ami-guard:safe-since': '2026-11-03T00:00:00Z' } });
+    expect(first.marks).toEqual([
+      {
+        action: 'tag',
+        tags: {
+          'ami-guard:verdict': 'safe/ami-00000001',
+          'ami-guard:safe-since': `${now.toISOString()}/ami-00000001`,
+          'ami-guard:checked-at': `${now.toISOString()}/ami-00000001`,
+        },
+      },
+    ]);
+    const tagged = image('ami-00000001', { tags: { 'ami-guard:verdict': 'safe/ami-00000001', 'ami-guard:safe-since': '2026-11-03T00:00:00Z/ami-00000001' } });
     const [second] = planActions([{ image: tagged, verdict: 'safe', reasons: [], protection: 'disabled' }], { ...settings, mode: 'protect' });
     expect(second.marks).toEqual([]);
   });
@@ -52,7 +61,7 @@ describe('plan of actions', () => {
   it('lifts only its own protection once the image is safe', () => {
     const ours = image('ami-00000001', {
       deregistrationProtection: 'enabled-without-cooldown',
-      tags: { 'ami-guard:verdict': 'blocked', 'ami-guard:protected-by': 'ami-guard', 'ami-guard:reasons': 'x' },
+      tags: { 'ami-guard:verdict': 'blocked/ami-00000001', 'ami-guard:protected-by': 'ami-guard/ami-00000001', 'ami-guard:reasons': 'x/ami-00000001' },
     });
     const [plan] = planActions([{ image: ours, verdict: 'safe', reasons: [], protection: 'enabled-without-cooldown' }], { ...settings, mode: 'protect' });
     expect(plan.marks.map((m) => m.action)).toEqual(['tag', 'disable-deregistration-protection', 'untag']);
@@ -61,11 +70,11 @@ describe('plan of actions', () => {
   it('deregisters in cleanup only safe images past the grace period, oldest first, at most max', () => {
     const safeSince = (days: number): string => new Date(now.getTime() - days * 86400000).toISOString();
     const judged = [
-      { image: image('ami-00000001', { tags: { 'ami-guard:safe-since': safeSince(60) } }), verdict: 'safe' as const, reasons: [], protection: 'disabled' },
-      { image: image('ami-00000002', { tags: { 'ami-guard:safe-since': safeSince(90) } }), verdict: 'safe' as const, reasons: [], protection: 'disabled' },
-      { image: image('ami-00000003', { tags: { 'ami-guard:safe-since': safeSince(1) } }), verdict: 'safe' as const, reasons: [], protection: 'disabled' },
+      { image: image('ami-00000001', { tags: { 'ami-guard:safe-since': `${safeSince(60)}/ami-00000001` } }), verdict: 'safe' as const, reasons: [], protection: 'disabled' },
+      { image: image('ami-00000002', { tags: { 'ami-guard:safe-since': `${safeSince(90)}/ami-00000002` } }), verdict: 'safe' as const, reasons: [], protection: 'disabled' },
+      { image: image('ami-00000003', { tags: { 'ami-guard:safe-since': `${safeSince(1)}/ami-00000003` } }), verdict: 'safe' as const, reasons: [], protection: 'disabled' },
       { image: image('ami-00000004'), verdict: 'safe' as const, reasons: [], protection: 'disabled' },
-      { image: image('ami-00000005', { tags: { 'ami-guard:safe-since': safeSince(60) } }), verdict: 'blocked' as const, reasons: [referenced], protection: 'disabled' },
+      { image: image('ami-00000005', { tags: { 'ami-guard:safe-since': `${safeSince(60)}/ami-00000005` } }), verdict: 'blocked' as const, reasons: [referenced], protection: 'disabled' },
       { image: image('ami-00000006', { tags: { 'ami-guard:safe-since': 'not a date' } }), verdict: 'safe' as const, reasons: [], protection: 'disabled' },
     ];
     const plans = planActions(judged, { ...settings, mode: 'cleanup', maxDeregister: 1 });

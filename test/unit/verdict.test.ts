@@ -62,9 +62,9 @@ describe('verdict', () => {
   );
 
   it('does not count protection ami-guard set itself (without cooldown) as a reason', () => {
-    const ours = image('ami-0000000d', { deregistrationProtection: 'enabled-without-cooldown', tags: { 'ami-guard:protected-by': 'ami-guard' } });
+    const ours = image('ami-0000000d', { deregistrationProtection: 'enabled-without-cooldown', tags: { 'ami-guard:protected-by': 'ami-guard/ami-0000000d' } });
     expect(decide(ours, indexLineage([ours]), evidenceFor([ours]), []).verdict).toBe('safe');
-    const changed = image('ami-0000000e', { deregistrationProtection: 'enabled-with-cooldown', tags: { 'ami-guard:protected-by': 'ami-guard' } });
+    const changed = image('ami-0000000e', { deregistrationProtection: 'enabled-with-cooldown', tags: { 'ami-guard:protected-by': 'ami-guard/ami-0000000e' } });
     expect(decide(changed, indexLineage([changed]), evidenceFor([changed]), []).verdict).toBe('blocked');
   });
 

@@ -11,8 +11,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-// cdk-nag's own rendering of a resource in its finding IDs (not exported at its top level; cdk-nag is pinned).
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { Construct, IConstruct } from 'constructs';
 import type { Settings } from '../lambda/settings';
 import type { StatementSpec } from './permissions';
@@ -32,10 +30,36 @@ export function policyStatement(spec: StatementSpec): iam.PolicyStatement {
  * ID follows however CDK renders it (`arn:aws:...` under @aws-cdk/core:enablePartitionLiterals,
  * `arn:<AWS::Partition>:...` without). Reasons of one resource granted by several statements are joined.
  */
+/**
+ * A resolved CloudFormation value as cdk-nag 3 writes it into a finding ID: Ref as `<Id>`, GetAtt
+ * as `<Id.Attribute>`, Fn::Join joined, Fn::Sub's `${...}` as `<...>`, anything else as JSON. (Not
+ * imported from cdk-nag: it is an optional peer dependency of this package. The tests run cdk-nag
+ * on every documented configuration, so a rendering that drifts from it fails there.)
+ */
+function nagRendering(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof value === 'object' && value !== null) {
+    const node = value as Record<string, unknown>;
+    if (Array.isArray(node['Fn::Join'])) {
+      const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+      return parts.map(nagRendering).join(separator);
+    }
+    if ('Fn::Sub' in node) return nagRendering(node['Fn::Sub']);
+    if (Array.isArray(node['Fn::GetAtt'])) {
+      const [id, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
+      return `<${nagRendering(id)}.${nagRendering(attribute)}>`;
+    }
+    if ('Fn::ImportValue' in node) return nagRendering(node['Fn::ImportValue']);
+    if ('Ref' in node) return `<${nagRendering(node.Ref)}>`;
+  }
+  return JSON.stringify(value);
+}
+
 export function acknowledgeWildcards(target: IConstruct, grants: readonly { readonly resource: string; readonly reason: string }[]): void {
   const reasons = new Map<string, string[]>();
   for (const { resource, reason } of grants) {
-    const id = `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(target).resolve(resource))}]`;
+    const id = `AwsSolutions-IAM5[Resource::${nagRendering(Stack.of(target).resolve(resource))}]`;
     const known = reasons.get(id) ?? [];
     if (!known.includes(reason)) known.push(reason);
     reasons.set(id, known);

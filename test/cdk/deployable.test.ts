@@ -174,7 +174,8 @@ const allow = (why: string, action: string, resource: string, context?: Row['con
 const deny = (why: string, action: string, resource: string, context?: Row['context']): Row => ({ why, action, resource, context, expected: 'Denied' });
 const withPolicy = (row: Row, resourcePolicy: PolicyDocument): Row => ({ ...row, resourcePolicy });
 
-const image = (region = REGION) => `arn:aws:ec2:${region}::image/ami-0123456789abcdef0`;
+const IMAGE_ID = 'ami-0123456789abcdef0';
+const image = (region = REGION) => `arn:aws:ec2:${region}::image/${IMAGE_ID}`;
 const snapshot = (region = REGION) => `arn:aws:ec2:${region}::snapshot/snap-0123456789abcdef0`;
 const VIA_EC2 = { 'aws:CalledVia': ['ec2-images.amazonaws.com'] };
 
@@ -231,11 +232,11 @@ function modeRows(mode: 'report' | 'protect' | 'cleanup'): Row[] {
     can(changes)('protect an image', 'ec2:EnableImageDeregistrationProtection', image()),
     deny('protect an image of a region not scanned', 'ec2:EnableImageDeregistrationProtection', image(UNSCANNED)),
     can(changes)('unprotect what ami-guard protected', 'ec2:DisableImageDeregistrationProtection', image(), {
-      'ec2:ResourceTag/ami-guard:protected-by': 'ami-guard',
+      'ec2:ResourceTag/ami-guard:protected-by': `ami-guard/${IMAGE_ID}`,
     }),
     deny('unprotect what a person protected', 'ec2:DisableImageDeregistrationProtection', image()),
-    can(cleans)('deregister an image tagged safe', 'ec2:DeregisterImage', image(), { 'ec2:ResourceTag/ami-guard:verdict': 'safe' }),
-    deny('deregister an image without the safe tag', 'ec2:DeregisterImage', image(), { 'ec2:ResourceTag/ami-guard:verdict': 'blocked' }),
+    can(cleans)('deregister an image tagged safe', 'ec2:DeregisterImage', image(), { 'ec2:ResourceTag/ami-guard:verdict': `safe/${IMAGE_ID}` }),
+    deny('deregister an image without the safe tag', 'ec2:DeregisterImage', image(), { 'ec2:ResourceTag/ami-guard:verdict': `blocked/${IMAGE_ID}` }),
     can(cleans)("delete a deregistered image's snapshot (snapshot ARNs have no account)", 'ec2:DeleteSnapshot', snapshot()),
     deny('delete a snapshot of a region not scanned', 'ec2:DeleteSnapshot', snapshot(UNSCANNED)),
   ];

@@ -335,7 +335,8 @@ export interface CallRecord {
   params: Params;
   status: number;
   errorCode?: string;
-  injected?: 'fault' | 'throttle';
+  /** `answer`: served, then the answer was damaged (`FaultRule.answer`). */
+  injected?: 'fault' | 'throttle' | 'answer';
   /**
    * Organization mode only: the account the call acted as (chosen by the credentials; absent
    * when the credentials named no account of the organization).
@@ -367,6 +368,45 @@ export interface FaultRule {
   times?: number;
   /** Only calls acting as this account (in organization mode, the account the credentials select). */
   accountId?: string;
+  /**
+   * Instead of an error, serve the call (its effects happen) and damage its answer: `truncate`
+   * cuts the body in half; `drop-list` removes the list the answer must carry (the element holding
+   * the first `item`/`member`, or the first array of a JSON answer); `corrupt-id` rewrites one AMI
+   * or account ID of the answer into a malformed one (the `occurrence`-th, counted modulo how
+   * many there are). `code` and `status` are ignored then.
+   */
+  answer?: AnswerDamage;
+  /** Which ID `corrupt-id` rewrites (default 0, the first). */
+  occurrence?: number;
+}
+
+export type AnswerDamage = 'truncate' | 'drop-list' | 'corrupt-id';
+
+/** The call a hook sees (before it is served). */
+export interface HookedCall {
+  seq: number;
+  service: ServiceName;
+  action: string;
+  region: string;
+  params: Params;
+  /** Organization mode: the account the call acts as. */
+  accountId?: string;
+}
+
+/**
+ * Changes the sandbox at a chosen moment: `run` is called once, synchronously, when the `nth`
+ * matching call arrives (before latency, throttling and faults, so the call itself already sees
+ * the change). Used to change the account between a tool's reads and its writes.
+ */
+export interface CallHook {
+  service?: ServiceName;
+  /** The API action, or `*` for any. */
+  action: string;
+  match?: ((params: Params) => boolean) | Params;
+  accountId?: string;
+  /** 1-based; default 1. */
+  nth?: number;
+  run: (call: HookedCall) => void;
 }
 
 export type ThrottleClass = 'describe' | 'tags' | 'deregister' | 'mutating';

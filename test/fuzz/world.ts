@@ -256,5 +256,21 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc.record(
   { requiredKeys: ['images', 'references', 'recycleBin', 'edits', 'faults', 'faultSeed', 'run'] },
 );
 
+/** Parts of a scenario that can be left out, to look for failures of another kind than the first one found. */
+export const OPTIONAL_PARTS = ['edits', 'mid-run', 'faults', 'recycle-bin'] as const;
+export type OptionalPart = (typeof OPTIONAL_PARTS)[number];
+
+/** The scenarios without the given parts (mapped, so seeds and paths replay under the same list). */
+export function scenariosWithout(parts: readonly OptionalPart[]): fc.Arbitrary<Scenario> {
+  if (parts.length === 0) return scenarioArb;
+  return scenarioArb.map(({ midRun, ...scenario }) => ({
+    ...scenario,
+    ...(parts.includes('mid-run') || midRun === undefined ? {} : { midRun }),
+    edits: parts.includes('edits') ? [] : scenario.edits,
+    faults: parts.includes('faults') ? [] : scenario.faults,
+    recycleBin: parts.includes('recycle-bin') ? [] : scenario.recycleBin,
+  }));
+}
+
 /** The instance state a reference's variant picks. */
 export const instanceStateOf = (variant: number): InstanceState => INSTANCE_STATES[variant % INSTANCE_STATES.length] as InstanceState;

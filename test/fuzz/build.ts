@@ -5,6 +5,7 @@ import {
   EMR_CLUSTER_STATES,
   SPOT_FLEET_REQUEST_STATES,
   AccountBuilder,
+  computeTruth,
   type FaultRule,
   type ImageRecord,
   type LaunchPermission,
@@ -191,12 +192,20 @@ function generated(account: SandboxAccount, scenario: Scenario): ImageRecord[] {
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
+/** The images nothing needs yet, or all of them when every one is needed. */
+function unneededFirst(account: SandboxAccount, images: ImageRecord[]): ImageRecord[] {
+  const truth = computeTruth(account);
+  const unneeded = images.filter((image) => truth[image.imageId]?.expected === 'safe');
+  return unneeded.length > 0 ? unneeded : images;
+}
+
 /** People's edits after the earlier run: marks copied onto another image, which a person may then protect. */
 export function applyEdits(account: SandboxAccount, scenario: Scenario, edits: readonly EditGen[]): void {
   const images = generated(account, scenario);
+  const targets = unneededFirst(account, images);
   for (const edit of edits) {
     const from = images[edit.from % images.length];
-    const to = images[edit.to % images.length];
+    const to = targets[edit.to % targets.length];
     if (from === undefined || to === undefined || from === to) continue;
     const marks = from.tags.filter((t) => t.key.startsWith(MARK_PREFIX));
     to.tags = [...to.tags.filter((t) => !marks.some((m) => m.key === t.key)), ...marks.map((m) => ({ ...m }))];
@@ -204,9 +213,12 @@ export function applyEdits(account: SandboxAccount, scenario: Scenario, edits: r
   }
 }
 
-/** Applies one change made while ami-guard runs; false when its image no longer exists. */
+/**
+ * Applies one change made while ami-guard runs, to an image nothing needs yet (a change to a needed
+ * image tests nothing); false when no image is left.
+ */
 export function applyChange(account: SandboxAccount, scenario: Scenario, change: ChangeGen, tag: string): boolean {
-  const images = generated(account, scenario);
+  const images = unneededFirst(account, generated(account, scenario));
   if (images.length === 0) return false;
   if (change.kind === 'reference') {
     addReference(account, scenario, change.reference, tag, images);

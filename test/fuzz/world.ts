@@ -77,11 +77,13 @@ export interface RecycleBinRuleGen {
 export interface EditGen {
   /** copy every `ami-guard:*` tag of one image onto another (CopyImage/CreateImage with copied tags) */
   readonly from: number;
+  /** among the images nothing needs (when there are any) */
   readonly to: number;
   /** and a person then protects the image that got the copied marks */
   readonly personProtects: boolean;
 }
 
+/** Each change picks its image among those nothing needs yet (when there are any). */
 export type ChangeGen =
   | { readonly kind: 'reference'; readonly reference: ReferenceGen }
   | { readonly kind: 'share'; readonly target: number; readonly share: ShareKind }

@@ -6,7 +6,10 @@ import {
   SPOT_FLEET_REQUEST_STATES,
   AccountBuilder,
   computeTruth,
+  OrganizationBuilder,
   type FaultRule,
+  type GroundTruth,
+  type SandboxOrganization,
   type ImageRecord,
   type LaunchPermission,
   type Params,
@@ -23,14 +26,19 @@ import {
   type EditGen,
   type FaultGen,
   type ImageGen,
+  type OrganizationGen,
   type ReferenceGen,
   type Scenario,
   type ShareKind,
 } from './world';
 
 const DAY_MS = 86_400_000;
-export const ORGANIZATION_ARN = 'arn:aws:organizations::999988887777:organization/o-fuzzorg123';
-export const OU_ARN = 'arn:aws:organizations::999988887777:ou/o-fuzzorg123/ou-fz12-abcdefgh';
+export const ORGANIZATION_ID = 'o-fuzzorg123';
+export const OU_ID = 'ou-fz12-abcdefgh';
+export const MEMBER_ROLE = 'ami-guard-member';
+// The account is the organization's management account (in organization mode; an opaque ARN otherwise).
+export const ORGANIZATION_ARN = `arn:aws:organizations::${ACCOUNT}:organization/${ORGANIZATION_ID}`;
+export const OU_ARN = `arn:aws:organizations::${ACCOUNT}:ou/${ORGANIZATION_ID}/${OU_ID}`;
 export const MARK_PREFIX = 'ami-guard:';
 
 export const imageIdOf = (index: number, short: boolean): string => `ami-${deterministicHex(short ? 8 : 17, 'fuzz-image', index)}`;
@@ -115,6 +123,69 @@ export function permissionOf(kind: ShareKind): LaunchPermission {
     case 'public':
       return { group: 'all' };
   }
+}
+
+/** The organization of a scenario that has one: the account (home and management) and its member. */
+export function buildOrganization(scenario: Scenario, organization: OrganizationGen, now: Date): SandboxOrganization {
+  const home = buildAccount(scenario, now);
+  const member = new AccountBuilder(OTHER_ACCOUNT, { now }).build();
+  const images = generated(home, scenario);
+  organization.uses.forEach(({ reference, sharedAs }, k) => {
+    const target = images[reference.target % images.length];
+    if (target === undefined) return;
+    // A use comes with the share that allowed it (a use of an image no longer shared is beyond anyone's sight).
+    const permission = permissionOf(sharedAs);
+    if (!target.launchPermissions.some((p) => JSON.stringify(p) === JSON.stringify(permission))) target.launchPermissions.push(permission);
+    addReference(member, scenario, reference, `u${k}`, images);
+  });
+  organization.copies.forEach(({ target: index, launched }, k) => {
+    const target = images[index % images.length];
+    if (target === undefined) return;
+    const copyId = `ami-c${deterministicHex(16, 'fuzz-member-copy', k)}`;
+    member.images.push({ ...structuredClone(target), imageId: copyId, ownerId: OTHER_ACCOUNT, name: `${target.name}-member-copy`, tags: [], blockDevices: [], deregistrationProtection: 'disabled', launchPermissions: [], public: false, sourceImageId: target.imageId, sourceImageRegion: target.region });
+    if (launched) member.instances.push({ instanceId: `i-${deterministicHex(17, 'fuzz-member-copy', k)}`, region: target.region, imageId: copyId, state: 'running' });
+  });
+  return new OrganizationBuilder({ managementAccountId: ACCOUNT, organizationId: ORGANIZATION_ID, memberRoleName: MEMBER_ROLE, now })
+    .ou({ id: OU_ID, name: 'Workloads' })
+    .account(home)
+    .account(member, { ...(organization.memberInOu ? { ouId: OU_ID } : {}), status: organization.memberStatus, unreachable: !organization.memberReachable })
+    .build();
+}
+
+/**
+ * The ground truth of an organization for the account's images and the member's: the sandbox's
+ * rules over every account at once (a use anywhere is a use, lineage crosses accounts), except that
+ * a share inside the organization is no reason by itself: it needs the image only when it covers
+ * the member and the member cannot be asked (suspended, role not assumable, out of `--accounts`).
+ */
+export function organizationTruth(accounts: readonly SandboxAccount[], organization: OrganizationGen): Record<string, GroundTruth> {
+  const [home] = accounts as [SandboxAccount];
+  const merged: SandboxAccount = {
+    ...structuredClone(home),
+    images: accounts.flatMap((a) => a.images.map((image) => (image.ownerId === a.accountId ? { ...image, ownerId: home.accountId } : image))),
+    instances: accounts.flatMap((a) => a.instances),
+    launchTemplates: accounts.flatMap((a) => a.launchTemplates),
+    ssmParameters: accounts.flatMap((a) => a.ssmParameters),
+    recipes: accounts.flatMap((a) => a.recipes),
+    launchConfigurations: accounts.flatMap((a) => a.launchConfigurations ?? []),
+    batchComputeEnvironments: accounts.flatMap((a) => a.batchComputeEnvironments ?? []),
+    spotFleetRequests: accounts.flatMap((a) => a.spotFleetRequests ?? []),
+    emrClusters: accounts.flatMap((a) => a.emrClusters ?? []),
+  };
+  const askable = organization.memberStatus === 'ACTIVE' && organization.memberReachable && !organization.memberOutOfScope;
+  const coversMember = (sharedWith: string): boolean =>
+    sharedWith === OTHER_ACCOUNT || sharedWith === ORGANIZATION_ARN || (sharedWith === OU_ARN && organization.memberInOu);
+  const insideOrganization = (sharedWith: string): boolean => sharedWith === OTHER_ACCOUNT || sharedWith === ORGANIZATION_ARN || sharedWith === OU_ARN;
+  const truth = computeTruth(merged);
+  for (const [imageId, known] of Object.entries(truth)) {
+    const why = known.why.filter((reason) => {
+      if (!reason.startsWith('shared ')) return true;
+      const sharedWith = reason.slice('shared '.length);
+      return !insideOrganization(sharedWith) || (coversMember(sharedWith) && !askable);
+    });
+    truth[imageId] = { ...known, why, expected: why.length > 0 ? 'blocked' : 'safe' };
+  }
+  return truth;
 }
 
 /** Adds one use (or a decoy) of an image; `tag` keeps the names of resources apart. */
@@ -259,6 +330,10 @@ export function applyChange(account: SandboxAccount, scenario: Scenario, change:
 }
 
 const SERVICE_OF: Record<FaultGen['action'], ServiceName> = {
+  DescribeOrganization: 'organizations',
+  ListAccounts: 'organizations',
+  ListAccountsForParent: 'organizations',
+  ListOrganizationalUnitsForParent: 'organizations',
   DescribeImages: 'ec2',
   DescribeImageReferences: 'ec2',
   DescribeImageAttribute: 'ec2',

@@ -2,11 +2,14 @@
 // people's edits since, then the run under test (in-process, as the Lambda runs it) with the
 // scenario's faults and its changes made mid-run. Returns every broken safety property.
 
-import { createAwsGateway, type AwsGateway } from '../../lambda/aws/gateway';
+import { createAwsGateway } from '../../lambda/aws/gateway';
+import { assumeMemberRole, createOrganizationGateway } from '../../lambda/aws/organization';
 import { DEFAULT_POLICY, type Report, type RunConfig } from '../../lambda/contract';
 import { run } from '../../lambda/run';
+import { runOrganization } from '../../lambda/run-org';
 import { computeTruth, startSandbox, type CallRecord, type GroundTruth, type ImageRecord, type Sandbox, type SandboxAccount } from '../../sandbox';
-import { applyChange, applyEdits, buildAccount, faultRule, imageIdOf, regionsOf } from './build';
+import { applyChange, applyEdits, buildAccount, buildOrganization, faultRule, imageIdOf, MEMBER_ROLE, organizationTruth, regionsOf } from './build';
+import { ACCOUNT } from './world';
 import type { Scenario } from './world';
 
 const DAY_MS = 86_400_000;
@@ -41,6 +44,7 @@ const environment = (sandbox: Sandbox): Record<string, string> => ({
 });
 
 function configOf(scenario: Scenario, mode: RunConfig['mode'], command: 'scan' | 'check'): RunConfig {
+  const { organization } = scenario;
   const { run: gen } = scenario;
   const imageIds =
     command === 'check' && gen.check
@@ -59,16 +63,34 @@ function configOf(scenario: Scenario, mode: RunConfig['mode'], command: 'scan' |
     graceDays: gen.graceDays,
     maxDeregister: gen.maxDeregister,
     requireRecycleBin: gen.requireRecycleBin,
+    ...(organization ? { org: { roleName: MEMBER_ROLE, ...(organization.memberOutOfScope ? { accounts: [ACCOUNT] } : {}) } } : {}),
   };
 }
 
-async function runOnce(gateway: AwsGateway, config: RunConfig, now: Date): Promise<Report> {
+type Runner = (config: RunConfig, now: Date) => Promise<Report>;
+
+/** The run as the Lambda makes it: one account, or organization mode (the member through its role). */
+function runnerOf(scenario: Scenario): Runner {
+  // One gateway for both runs of the case: its clients are set up once (fresh pacing buckets per case).
+  const home = createAwsGateway({ maxAttempts: 3 });
+  if (scenario.organization === undefined) return (config, now) => run(config, { gateway: home, now: () => now });
+  const organization = createOrganizationGateway();
+  return (config, now) =>
+    runOrganization(config, {
+      organization,
+      now: () => now,
+      gatewayFor: async (accountId) =>
+        accountId === ACCOUNT ? home : createAwsGateway({ maxAttempts: 3, credentials: await assumeMemberRole(accountId, MEMBER_ROLE) }),
+    });
+}
+
+async function runOnce(runner: Runner, config: RunConfig, now: Date): Promise<Report> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the run did not finish within ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([run(config, { gateway, now: () => now }), timeout]);
+    return await Promise.race([runner(config, now), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -76,19 +98,22 @@ async function runOnce(gateway: AwsGateway, config: RunConfig, now: Date): Promi
 
 export async function runScenario(scenario: Scenario): Promise<Outcome> {
   const now = new Date();
-  const sandbox = await startSandbox(buildAccount(scenario, now), { seed: scenario.faultSeed, ...(scenario.run.pageCap !== undefined ? { pageCap: scenario.run.pageCap } : {}) });
+  const { organization } = scenario;
+  const world = organization ? buildOrganization(scenario, organization, now) : buildAccount(scenario, now);
+  const sandbox = await startSandbox(world, { seed: scenario.faultSeed, ...(scenario.run.pageCap !== undefined ? { pageCap: scenario.run.pageCap } : {}) });
   const saved = { ...process.env };
   Object.assign(process.env, environment(sandbox));
-  // One gateway for both runs of the case: its clients are set up once (fresh pacing buckets per case).
-  const gateway = createAwsGateway({ maxAttempts: 3 });
+  const runner = runnerOf(scenario);
+  const accounts = (): SandboxAccount[] => [...sandbox.accounts.values()].map((state) => state.account);
+  const needs = (): Truth => (organization ? organizationTruth(accounts(), organization) : computeTruth(sandbox.state.account));
   try {
     if (scenario.run.earlierRun) {
-      await runOnce(gateway, configOf(scenario, 'protect', 'scan'), new Date(now.getTime() - EARLIER_RUN_DAYS * DAY_MS));
+      await runOnce(runner, configOf(scenario, 'protect', 'scan'), new Date(now.getTime() - EARLIER_RUN_DAYS * DAY_MS));
       applyEdits(sandbox.state.account, scenario, scenario.edits);
       sandbox.clearCalls();
     }
-    const before = snapshot(sandbox.state.account);
-    const truth = computeTruth(sandbox.state.account);
+    const before = snapshot(accounts());
+    const truth = needs();
 
     let midRun: MidRun | undefined;
     const { midRun: change } = scenario;
@@ -100,7 +125,7 @@ export async function runScenario(scenario: Scenario): Promise<Outcome> {
           nth: trigger.phase === 'act' ? trigger.nth : 1,
           run: (call) => {
             const applied = change.changes.flatMap((c, k) => (applyChange(sandbox.state.account, scenario, c, `m${k}`) ? [`${c.kind}`] : []));
-            midRun = { seq: call.seq, phase: trigger.phase, applied, truth: computeTruth(sandbox.state.account) };
+            midRun = { seq: call.seq, phase: trigger.phase, applied, truth: needs() };
           },
         },
       ]);
@@ -111,7 +136,7 @@ export async function runScenario(scenario: Scenario): Promise<Outcome> {
     let report: Report | undefined;
     let failure: string | undefined;
     try {
-      report = await runOnce(gateway, configOf(scenario, scenario.run.mode, command), now);
+      report = await runOnce(runner, configOf(scenario, scenario.run.mode, command), now);
     } catch (error) {
       failure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
@@ -128,8 +153,8 @@ export async function runScenario(scenario: Scenario): Promise<Outcome> {
   }
 }
 
-const snapshot = (account: SandboxAccount): Map<string, ImageRecord> =>
-  new Map(account.images.filter((i) => i.ownerId === account.accountId).map((i) => [i.imageId, structuredClone(i)]));
+const snapshot = (accounts: readonly SandboxAccount[]): Map<string, ImageRecord> =>
+  new Map(accounts.flatMap((account) => account.images.filter((i) => i.ownerId === account.accountId).map((i) => [i.imageId, structuredClone(i)] as const)));
 
 /** Properties of the report: no needed image `safe`; every `unverified` image names the failed check. */
 export function verdictViolations(report: Report, truth: Truth): string[] {
@@ -160,7 +185,8 @@ export function verdictViolations(report: Report, truth: Truth): string[] {
 function deregistrationViolations(scenario: Scenario, before: Map<string, ImageRecord>, sandbox: Sandbox, truth: Truth, midRun: MidRun | undefined): string[] {
   const found: string[] = [];
   const calls = [...sandbox.calls].sort((a, b) => a.seq - b.seq);
-  const gone = [...before.keys()].filter((id) => sandbox.state.account.images.every((i) => i.imageId !== id));
+  const remaining = new Set([...sandbox.accounts.values()].flatMap((state) => state.images.map((i) => i.imageId)));
+  const gone = [...before.keys()].filter((id) => !remaining.has(id));
   for (const imageId of gone) {
     const image = before.get(imageId) as ImageRecord;
     if (scenario.run.mode !== 'cleanup') {
@@ -179,7 +205,7 @@ function deregistrationViolations(scenario: Scenario, before: Map<string, ImageR
         `${imageId} (${image.region}) was deregistered (call ${deregistered.seq}) after a change at call ${midRun.seq} (${midRun.phase}: ${midRun.applied.join(', ')}) made it needed: ${after.why.join('; ')}`,
       );
     }
-    if (scenario.run.requireRecycleBin && !coveredByRecycleBin(sandbox.state.account, image)) {
+    if (scenario.run.requireRecycleBin && !coveredByRecycleBin(sandbox.account(image.ownerId).account, image)) {
       found.push(`${imageId} (${image.region}) was deregistered with --require-recycle-bin though no retention rule covers it`);
     }
   }

@@ -2,7 +2,7 @@
 // runs, against the safety promise (see harness.ts for the properties). Replay a failure with the
 // seed and path it prints: FUZZ_SEED=<seed> FUZZ_PATH=<path> npx jest test/fuzz --runInBand
 // (or `npm run fuzz -- --seed <seed> --path <path>`); longer runs: `npm run fuzz -- --runs 5000`.
-// FUZZ_WITHOUT=edits,mid-run,faults,recycle-bin (any of them) leaves those parts out of every case,
+// FUZZ_WITHOUT=organization,edits,mid-run,faults,recycle-bin (any of them) leaves those parts out of every case,
 // to look past a failure already known; a seed and path replay only under the same FUZZ_WITHOUT.
 
 import fc from 'fast-check';
@@ -15,6 +15,9 @@ jest.mock('@aws-sdk/client-auto-scaling', () =>
 );
 jest.mock('@aws-sdk/client-batch', () => jest.requireActual('./quick-retry').withQuickRetries(jest.requireActual('@aws-sdk/client-batch'), 'BatchClient'));
 jest.mock('@aws-sdk/client-emr', () => jest.requireActual('./quick-retry').withQuickRetries(jest.requireActual('@aws-sdk/client-emr'), 'EMRClient'));
+jest.mock('@aws-sdk/client-organizations', () =>
+  jest.requireActual('./quick-retry').withQuickRetries(jest.requireActual('@aws-sdk/client-organizations'), 'OrganizationsClient'),
+);
 jest.mock('@aws-sdk/client-rbin', () => jest.requireActual('./quick-retry').withQuickRetries(jest.requireActual('@aws-sdk/client-rbin'), 'RbinClient'));
 
 const runs = Number(process.env.FUZZ_RUNS ?? 200);

@@ -100,6 +100,10 @@ export interface MidRunGen {
 }
 
 export const FAULT_ACTIONS = [
+  'DescribeOrganization',
+  'ListAccounts',
+  'ListAccountsForParent',
+  'ListOrganizationalUnitsForParent',
   'DescribeImages',
   'DescribeImageReferences',
   'DescribeImageAttribute',
@@ -146,7 +150,25 @@ export interface RunGen {
   readonly earlierRun: boolean;
 }
 
+/**
+ * Organization mode: the account is the management (and home) account of an organization with one
+ * member, OTHER_ACCOUNT, which the account's `account` shares name and which may sit in the OU
+ * that OU shares name. The member may use images shared with it (each use comes with a share), or
+ * run its own copy of one.
+ */
+export interface OrganizationGen {
+  readonly memberStatus: 'ACTIVE' | 'SUSPENDED';
+  /** the member role can be assumed in the member account */
+  readonly memberReachable: boolean;
+  readonly memberInOu: boolean;
+  /** `--accounts` names only the home account: the member is out of scope */
+  readonly memberOutOfScope: boolean;
+  readonly uses: readonly { readonly reference: ReferenceGen; readonly sharedAs: ShareKind }[];
+  readonly copies: readonly { readonly target: number; readonly launched: boolean }[];
+}
+
 export interface Scenario {
+  readonly organization?: OrganizationGen;
   readonly images: readonly ImageGen[];
   readonly references: readonly ReferenceGen[];
   readonly recycleBin: readonly RecycleBinRuleGen[];
@@ -230,6 +252,18 @@ export const faultArb: fc.Arbitrary<FaultGen> = fc.record(
   { requiredKeys: ['action', 'kind', 'probability', 'laterPagesOnly', 'occurrence'] },
 );
 
+const organizationArb: fc.Arbitrary<OrganizationGen> = fc.record({
+  memberStatus: fc.constantFrom<OrganizationGen['memberStatus']>('ACTIVE', 'ACTIVE', 'ACTIVE', 'SUSPENDED'),
+  memberReachable: fc.constantFrom(true, true, true, false),
+  memberInOu: fc.boolean(),
+  memberOutOfScope: fc.constantFrom(false, false, false, true),
+  uses: fc.array(
+    fc.record({ reference: referenceArb.map((reference) => ({ ...reference, fromOtherRegion: false })), sharedAs: fc.constantFrom<ShareKind>('account', 'organization', 'organizational-unit') }),
+    { maxLength: 3 },
+  ),
+  copies: fc.array(fc.record({ target: fc.nat(), launched: fc.boolean() }), { maxLength: 2 }),
+});
+
 const runArb: fc.Arbitrary<RunGen> = fc.record(
   {
     mode: fc.constantFrom<Mode>('report', 'protect', 'cleanup', 'cleanup', 'cleanup'),
@@ -246,6 +280,7 @@ const runArb: fc.Arbitrary<RunGen> = fc.record(
 
 export const scenarioArb: fc.Arbitrary<Scenario> = fc.record(
   {
+    organization: organizationArb,
     images: fc.array(imageArb, { minLength: 1, maxLength: 12 }),
     references: fc.array(referenceArb, { maxLength: 5 }),
     recycleBin: fc.array(recycleBinRuleArb, { maxLength: 2 }),
@@ -259,14 +294,15 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc.record(
 );
 
 /** Parts of a scenario that can be left out, to look for failures of another kind than the first one found. */
-export const OPTIONAL_PARTS = ['edits', 'mid-run', 'faults', 'recycle-bin'] as const;
+export const OPTIONAL_PARTS = ['organization', 'edits', 'mid-run', 'faults', 'recycle-bin'] as const;
 export type OptionalPart = (typeof OPTIONAL_PARTS)[number];
 
 /** The scenarios without the given parts (mapped, so seeds and paths replay under the same list). */
 export function scenariosWithout(parts: readonly OptionalPart[]): fc.Arbitrary<Scenario> {
   if (parts.length === 0) return scenarioArb;
-  return scenarioArb.map(({ midRun, ...scenario }) => ({
+  return scenarioArb.map(({ midRun, organization, ...scenario }) => ({
     ...scenario,
+    ...(parts.includes('organization') || organization === undefined ? {} : { organization }),
     ...(parts.includes('mid-run') || midRun === undefined ? {} : { midRun }),
     edits: parts.includes('edits') ? [] : scenario.edits,
     faults: parts.includes('faults') ? [] : scenario.faults,

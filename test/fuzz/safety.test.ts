@@ -6,6 +6,7 @@
 // to look past a failure already known; a seed and path replay only under the same FUZZ_WITHOUT.
 
 import fc from 'fast-check';
+import { FOUND } from './found';
 import { runScenario } from './harness';
 import { OPTIONAL_PARTS, scenariosWithout, type OptionalPart } from './world';
 
@@ -40,3 +41,10 @@ it(`keeps every needed image (${runs} generated accounts, fault schedules and mi
     },
   );
 }, 3_600_000);
+
+describe('counterexamples the fuzz found on main (issue 12)', () => {
+  it.each(FOUND.map((found) => [`defect ${found.defect}: ${found.name}`, found] as const))('%s', async (_title, found) => {
+    const outcome = await runScenario(found.scenario);
+    expect(outcome.violations).toEqual([]);
+  });
+});

@@ -130,17 +130,22 @@ export function buildOrganization(scenario: Scenario, organization: Organization
   const home = buildAccount(scenario, now);
   const member = new AccountBuilder(OTHER_ACCOUNT, { now }).build();
   const images = generated(home, scenario);
+  // A use or a copy comes with the share that allowed it (one of an image no longer shared is beyond anyone's sight).
+  const share = (target: ImageRecord, kind: ShareKind): void => {
+    const permission = permissionOf(kind);
+    if (!target.launchPermissions.some((p) => JSON.stringify(p) === JSON.stringify(permission))) target.launchPermissions.push(permission);
+  };
   organization.uses.forEach(({ reference, sharedAs }, k) => {
     const target = images[reference.target % images.length];
     if (target === undefined) return;
-    // A use comes with the share that allowed it (a use of an image no longer shared is beyond anyone's sight).
-    const permission = permissionOf(sharedAs);
-    if (!target.launchPermissions.some((p) => JSON.stringify(p) === JSON.stringify(permission))) target.launchPermissions.push(permission);
+    share(target, sharedAs);
     addReference(member, scenario, reference, `u${k}`, images);
   });
+  const memberShares: readonly ShareKind[] = ['account', 'organization', 'organizational-unit'];
   organization.copies.forEach(({ target: index, launched }, k) => {
     const target = images[index % images.length];
     if (target === undefined) return;
+    share(target, memberShares[index % memberShares.length] as ShareKind);
     const copyId = `ami-c${deterministicHex(16, 'fuzz-member-copy', k)}`;
     member.images.push({ ...structuredClone(target), imageId: copyId, ownerId: OTHER_ACCOUNT, name: `${target.name}-member-copy`, tags: [], blockDevices: [], deregistrationProtection: 'disabled', launchPermissions: [], public: false, sourceImageId: target.imageId, sourceImageRegion: target.region });
     if (launched) member.instances.push({ instanceId: `i-${deterministicHex(17, 'fuzz-member-copy', k)}`, region: target.region, imageId: copyId, state: 'running' });

@@ -153,8 +153,8 @@ export interface RunGen {
 /**
  * Organization mode: the account is the management (and home) account of an organization with one
  * member, OTHER_ACCOUNT, which the account's `account` shares name and which may sit in the OU
- * that OU shares name. The member may use images shared with it (each use comes with a share), or
- * run its own copy of one.
+ * that OU shares name. The member may use images shared with it, or run its own copy of one (each
+ * use and copy comes with the share that allowed it; a copy's kind of share follows from its target).
  */
 export interface OrganizationGen {
   readonly memberStatus: 'ACTIVE' | 'SUSPENDED';

@@ -1,7 +1,7 @@
 // `npm run fuzz -- [--runs N] [--seed S] [--path P] [--without PARTS]`
 // Runs the generated adversarial tests (test/fuzz) with N cases instead of the 200 of `npm test`.
 // A failure prints its seed and path; pass both back to replay exactly that case (and its shrunk
-// counterexample) without searching again. `--without organization,edits,mid-run,faults,recycle-bin`
+// counterexample) without searching again. `--without organization,member-copies,edits,mid-run,faults,recycle-bin`
 // (any of them) leaves those parts out of every case, to look past a failure already known.
 
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ const program = new Command('fuzz')
   .option('--runs <n>', 'generated cases', '200')
   .option('--seed <n>', 'fast-check seed (default: a random one, printed on failure)')
   .option('--path <path>', 'replay path printed with a failure (needs --seed)')
-  .option('--without <parts>', 'comma-separated parts to leave out: organization, edits, mid-run, faults, recycle-bin')
+  .option('--without <parts>', 'comma-separated parts to leave out: organization, member-copies, edits, mid-run, faults, recycle-bin')
   .parse(process.argv);
 const options = program.opts<{ runs: string; seed?: string; path?: string; without?: string }>();
 

@@ -103,4 +103,21 @@ export const FOUND: readonly Found[] = [
       },
     },
   },
+  {
+    name: "a member's own copy of a shared image, in use, does not keep the image (organization mode)",
+    defect: "1 (organization mode: a member's copy, followed through its SourceImageId)",
+    seed: 7,
+    path: '1:1:0:0:5:3:4:7:1:13:13:13:15:14:15:15:15:15:15:15:15:15:15:15:1:3:1:6:3:1:1:2:2:2:2:2:2:2:2:2:2:2:2:2:2:2:2:2:2:2',
+    without: 'edits,mid-run,recycle-bin,faults',
+    scenario: {
+      images: [plain],
+      references: [],
+      recycleBin: [],
+      edits: [],
+      faults: [],
+      faultSeed: 0,
+      run: { mode: 'report', regions: 1, graceDays: 0, maxDeregister: 1, requireRecycleBin: false, earlierRun: true },
+      organization: { memberStatus: 'ACTIVE', memberReachable: true, memberInOu: false, memberOutOfScope: false, uses: [], copies: [{ target: 0, launched: true }] },
+    },
+  },
 ];

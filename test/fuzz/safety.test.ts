@@ -2,7 +2,7 @@
 // runs, against the safety promise (see harness.ts for the properties). Replay a failure with the
 // seed and path it prints: FUZZ_SEED=<seed> FUZZ_PATH=<path> npx jest test/fuzz --runInBand
 // (or `npm run fuzz -- --seed <seed> --path <path>`); longer runs: `npm run fuzz -- --runs 5000`.
-// FUZZ_WITHOUT=organization,edits,mid-run,faults,recycle-bin (any of them) leaves those parts out of every case,
+// FUZZ_WITHOUT=organization,member-copies,edits,mid-run,faults,recycle-bin (any of them) leaves those parts out of every case,
 // to look past a failure already known; a seed and path replay only under the same FUZZ_WITHOUT.
 
 import fc from 'fast-check';

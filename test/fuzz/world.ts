@@ -294,7 +294,7 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc.record(
 );
 
 /** Parts of a scenario that can be left out, to look for failures of another kind than the first one found. */
-export const OPTIONAL_PARTS = ['organization', 'edits', 'mid-run', 'faults', 'recycle-bin'] as const;
+export const OPTIONAL_PARTS = ['organization', 'member-copies', 'edits', 'mid-run', 'faults', 'recycle-bin'] as const;
 export type OptionalPart = (typeof OPTIONAL_PARTS)[number];
 
 /** The scenarios without the given parts (mapped, so seeds and paths replay under the same list). */
@@ -302,7 +302,9 @@ export function scenariosWithout(parts: readonly OptionalPart[]): fc.Arbitrary<S
   if (parts.length === 0) return scenarioArb;
   return scenarioArb.map(({ midRun, organization, ...scenario }) => ({
     ...scenario,
-    ...(parts.includes('organization') || organization === undefined ? {} : { organization }),
+    ...(parts.includes('organization') || organization === undefined
+      ? {}
+      : { organization: parts.includes('member-copies') ? { ...organization, copies: [] } : organization }),
     ...(parts.includes('mid-run') || midRun === undefined ? {} : { midRun }),
     edits: parts.includes('edits') ? [] : scenario.edits,
     faults: parts.includes('faults') ? [] : scenario.faults,

@@ -120,4 +120,28 @@ export const FOUND: readonly Found[] = [
       organization: { memberStatus: 'ACTIVE', memberReachable: true, memberInOu: false, memberOutOfScope: false, uses: [], copies: [{ target: 0, launched: true }] },
     },
   },
+  {
+    name: 'a descendant shared with a member and used there leaves its ancestor safe (organization mode)',
+    defect: '1 (organization mode: use of a descendant in a consumer account)',
+    seed: 8,
+    path: '4:2:4:1:1:1:1:8:1:15:15:15:15:15:15:18:17:17:17:17:17:17:17:20:20:20:20:20:20:20:20:23:23:23:1:5:13:13:13:13:13:13:13:13:13:13:13:13:13:13:13:13:13:9:3:1:7:7',
+    without: 'edits,mid-run,recycle-bin,member-copies',
+    scenario: {
+      images: [{ ...plain, shares: ['account'] }, { ...plain, parent: { kind: 'owned', back: 1 } }, plain],
+      references: [],
+      recycleBin: [],
+      edits: [],
+      faults: [{ action: 'DescribeOrganization', kind: 'throttle', probability: 0.3, laterPagesOnly: false, occurrence: 0 }],
+      faultSeed: 0,
+      run: { mode: 'report', regions: 1, graceDays: 0, maxDeregister: 1, requireRecycleBin: false, earlierRun: true },
+      organization: {
+        memberStatus: 'ACTIVE',
+        memberReachable: true,
+        memberInOu: false,
+        memberOutOfScope: false,
+        uses: [{ reference: { target: 1082617903, kind: 'instance', fromOtherRegion: false, variant: 0 }, sharedAs: 'account' }],
+        copies: [],
+      },
+    },
+  },
 ];

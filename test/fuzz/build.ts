@@ -135,17 +135,20 @@ export function buildOrganization(scenario: Scenario, organization: Organization
     const permission = permissionOf(kind);
     if (!target.launchPermissions.some((p) => JSON.stringify(p) === JSON.stringify(permission))) target.launchPermissions.push(permission);
   };
+  // An OU share covers the member only when the member is in that OU: otherwise the share allows no use.
+  const coversMember = (kind: ShareKind): boolean => kind !== 'organizational-unit' || organization.memberInOu;
   organization.uses.forEach(({ reference, sharedAs }, k) => {
     const target = images[reference.target % images.length];
     if (target === undefined) return;
     share(target, sharedAs);
-    addReference(member, scenario, reference, `u${k}`, images);
+    if (coversMember(sharedAs)) addReference(member, scenario, reference, `u${k}`, images);
   });
   const memberShares: readonly ShareKind[] = ['account', 'organization', 'organizational-unit'];
   organization.copies.forEach(({ target: index, launched }, k) => {
     const target = images[index % images.length];
     if (target === undefined) return;
-    share(target, memberShares[index % memberShares.length] as ShareKind);
+    const kind = memberShares[index % memberShares.length] as ShareKind;
+    share(target, coversMember(kind) ? kind : 'account');
     const copyId = `ami-c${deterministicHex(16, 'fuzz-member-copy', k)}`;
     member.images.push({ ...structuredClone(target), imageId: copyId, ownerId: OTHER_ACCOUNT, name: `${target.name}-member-copy`, tags: [], blockDevices: [], deregistrationProtection: 'disabled', launchPermissions: [], public: false, sourceImageId: target.imageId, sourceImageRegion: target.region });
     if (launched) member.instances.push({ instanceId: `i-${deterministicHex(17, 'fuzz-member-copy', k)}`, region: target.region, imageId: copyId, state: 'running' });

@@ -66,11 +66,12 @@ export async function handler(event: unknown, context: Context): Promise<Report>
   const invocation = parseEvent(event, environment.settings);
   logger.info('run starting', { command: invocation.config.command, mode: invocation.config.mode, trigger: invocation.config.trigger });
 
+  const remainingMs = (): number => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
   const report = await run(invocation.config, {
-    gateway: createAwsGateway(),
+    gateway: createAwsGateway({ apiShare: environment.settings.apiShare, remainingMs }),
     now: () => new Date(),
     progress: (message) => logger.info(message),
-    remainingMs: () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+    remainingMs,
   });
   logger.appendKeys({ runId: report.runId });
   logger.info('run finished', { summary: report.summary, errors: report.errors });

@@ -57,6 +57,15 @@ function decimal(min: number) {
   );
 }
 
+/** A share of a budget: 0 < x <= 1; context and environment strings like "0.5" are parsed. */
+function share() {
+  const message = 'is not a number greater than 0 and at most 1';
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : value),
+    z.number({ error: message }).gt(0, { error: message }).lte(1, { error: message }),
+  );
+}
+
 /** A boolean, or the context / environment strings "true" and "false". */
 function flag() {
   return z.preprocess(
@@ -114,6 +123,8 @@ export const settingsSchema = z
     usageReport: flag().default(false),
     requireRecycleBin: flag().default(false),
     snapshotPricePerGiBMonth: decimal(0).default(DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
+    // Unset means the gateway's DEFAULT_API_SHARE.
+    apiShare: share().optional(),
     reportRetentionDays: wholeNumber(1).default(DEFAULT_REPORT_RETENTION_DAYS),
     logRetentionDays: wholeNumber(1)
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
@@ -215,6 +226,7 @@ export const RUNTIME_SETTINGS = {
   usageReport: 'AMI_GUARD_USAGE_REPORT',
   requireRecycleBin: 'AMI_GUARD_REQUIRE_RECYCLE_BIN',
   snapshotPricePerGiBMonth: 'AMI_GUARD_SNAPSHOT_PRICE_PER_GIB_MONTH',
+  apiShare: 'AMI_GUARD_API_SHARE',
 } as const satisfies Partial<Record<SettingKey, string>>;
 
 type RuntimeKey = keyof typeof RUNTIME_SETTINGS;

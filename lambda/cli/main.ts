@@ -4,21 +4,13 @@
 
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { createAwsGateway } from '../aws/gateway';
-import { describeError } from '../aws/errors';
-import { createPublisher } from '../aws/notify';
-import { assumeMemberRole, createOrganizationGateway } from '../aws/organization';
-import { runOrganization, type OrgDeps } from '../run-org';
+import type { OrgDeps } from '../run-org';
 import type { OrgSettings, Report, RunConfig } from '../contract';
-import { jsonChunks } from '../report/json';
-import { renderMarkdown } from '../report/markdown';
-import { buildNotification } from '../report/notification';
-import { renderText } from '../report/text';
-import { run } from '../run';
 import { parseArgs, type Format } from './args';
 import { InvalidInputError, regions as parseRegions } from './validate';
+
+// The SDK clients, the pipeline and the report writers load only once a command runs, so
+// `--version` and `--help` start as fast as node does.
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -32,21 +24,31 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   };
   let config: RunConfig;
   let format: Format;
+  let apiShare: number;
   try {
     const parsed = parseArgs(argv, packageVersion(), { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
     if (parsed.kind === 'exit') return parsed.code;
     config = { ...parsed.request, trigger: 'cli', regions: parsed.request.regions ?? (await defaultRegions()) };
     format = parsed.request.format;
+    apiShare = parsed.request.apiShare;
   } catch (error) {
     if (error instanceof InvalidInputError) return fail(error.message, 2);
     throw error;
   }
 
+  const { describeError } = await import('../aws/errors');
   const progress = progressLine(io.stderr);
   let report: Report;
   try {
     const deps = { now: () => new Date(), progress: progress.update };
-    report = config.org !== undefined ? await runOrganization(config, { ...deps, ...(await organizationDeps(config.org)) }) : await run(config, { ...deps, gateway: createAwsGateway() });
+    const gatewayOptions = { apiShare };
+    if (config.org !== undefined) {
+      const { runOrganization } = await import('../run-org');
+      report = await runOrganization(config, { ...deps, ...(await organizationDeps(config.org, gatewayOptions)) });
+    } else {
+      const [{ run }, { createAwsGateway }] = await Promise.all([import('../run'), import('../aws/gateway')]);
+      report = await run(config, { ...deps, gateway: createAwsGateway(gatewayOptions) });
+    }
   } catch (error) {
     progress.done();
     return fail(`the run failed: ${describeError(error)}`, 1);
@@ -54,15 +56,28 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   progress.done();
 
   if (config.topicArn !== undefined) {
+    const [{ createPublisher }, { buildNotification }] = await Promise.all([import('../aws/notify'), import('../report/notification')]);
     try {
       await createPublisher(config.topicArn)(buildNotification(report, undefined));
     } catch (error) {
       report = { ...report, errors: [...report.errors, { check: 'notify', message: `publishing to ${config.topicArn} failed: ${describeError(error)}` }] };
     }
   }
-  if (format === 'json') for (const chunk of jsonChunks(report)) io.stdout.write(chunk);
-  else io.stdout.write(format === 'markdown' ? renderMarkdown(report) : renderText(report));
+  await writeReport(io.stdout, report, format);
   return exitStatus(config, report);
+}
+
+/** The report on stdout; the JSON one piece at a time, waiting whenever the stream asks to (backpressure). */
+async function writeReport(stream: CliIo['stdout'], report: Report, format: Format): Promise<void> {
+  if (format === 'json') {
+    const { jsonChunks } = await import('../report/json');
+    for (const chunk of jsonChunks(report)) {
+      if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    }
+    return;
+  }
+  const text = format === 'markdown' ? (await import('../report/markdown')).renderMarkdown(report) : (await import('../report/text')).renderText(report);
+  stream.write(text);
 }
 
 export function exitStatus(config: Pick<RunConfig, 'command'>, report: Report): number {
@@ -72,12 +87,17 @@ export function exitStatus(config: Pick<RunConfig, 'command'>, report: Report): 
 }
 
 /** Organization mode: the home account keeps its own credentials, every other account is reached through its member role. */
-async function organizationDeps(org: OrgSettings): Promise<Pick<OrgDeps, 'organization' | 'gatewayFor'>> {
+async function organizationDeps(org: OrgSettings, options: { readonly apiShare: number }): Promise<Pick<OrgDeps, 'organization' | 'gatewayFor'>> {
+  const [{ GetCallerIdentityCommand, STSClient }, { createAwsGateway }, { assumeMemberRole, createOrganizationGateway }] = await Promise.all([
+    import('@aws-sdk/client-sts'),
+    import('../aws/gateway'),
+    import('../aws/organization'),
+  ]);
   const home = (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Account;
   return {
     organization: createOrganizationGateway(),
     gatewayFor: async (accountId) =>
-      accountId === home ? createAwsGateway() : createAwsGateway({ credentials: await assumeMemberRole(accountId, org.roleName) }),
+      accountId === home ? createAwsGateway(options) : createAwsGateway({ ...options, credentials: await assumeMemberRole(accountId, org.roleName) }),
   };
 }
 
@@ -85,6 +105,7 @@ async function organizationDeps(org: OrgSettings): Promise<Pick<OrgDeps, 'organi
 async function defaultRegions(): Promise<string[]> {
   let region: string | undefined;
   try {
+    const { EC2Client } = await import('@aws-sdk/client-ec2');
     region = await new EC2Client({}).config.region();
   } catch {
     region = undefined;

@@ -48,13 +48,15 @@ export function throttleClassOf(commandName: string): ThrottleClass {
 export interface AdaptiveTuning {
   /** the rate is multiplied by this on a throttle */
   readonly decrease: number;
-  /** calls a second added to the rate per second of successful calls */
+  /** calls a second added to the rate per second of successful calls, right after a throttle */
   readonly increasePerSecond: number;
+  /** the increase doubles every this many seconds without a throttle, so a passing storm is soon forgotten */
+  readonly increaseDoublingSeconds: number;
   /** the rate never drops below this (calls a second), so a run always progresses */
   readonly floorPerSecond: number;
 }
 
-export const DEFAULT_TUNING: AdaptiveTuning = { decrease: 0.5, increasePerSecond: 0.03, floorPerSecond: 0.5 };
+export const DEFAULT_TUNING: AdaptiveTuning = { decrease: 0.5, increasePerSecond: 0.03, increaseDoublingSeconds: 30, floorPerSecond: 0.5 };
 
 export class AdaptiveBucket {
   private tokens: number;
@@ -95,11 +97,13 @@ export class AdaptiveBucket {
     this.lastCut = this.clock();
   }
 
-  /** A call succeeded: raise the rate by a small step, so that it climbs `increasePerSecond` a second. */
+  /** A call succeeded: raise the rate by a small step, so that it climbs `increasePerSecond` a second (more the longer it has been since a throttle). */
   succeeded(): void {
     if (this.rate >= this.ceiling.refillPerSecond) return;
     this.refill();
-    this.rate = Math.min(this.ceiling.refillPerSecond, this.rate + this.tuning.increasePerSecond / this.rate);
+    const calmSeconds = (this.clock() - this.lastCut) / 1000;
+    const increase = this.tuning.increasePerSecond * 2 ** Math.min(calmSeconds / this.tuning.increaseDoublingSeconds, 10);
+    this.rate = Math.min(this.ceiling.refillPerSecond, this.rate + increase / this.rate);
   }
 
   private async acquire(): Promise<number> {

@@ -3,10 +3,10 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Report } from './contract';
-import { createPublisher } from './aws/notify';
-import { createReportStore, type StoredReport } from './aws/report-store';
-import { renderMarkdown } from './report/markdown';
+import type { StoredReport } from './aws/report-store';
 import { buildNotification } from './report/notification';
+
+// The S3 and SNS clients load when a report is delivered, not when the function starts.
 
 export interface Destination {
   readonly reportBucket: string;
@@ -27,6 +27,7 @@ export function destinationFromEnvironment(environment: Readonly<Record<string, 
 /** Stores the report; undefined when it could not (the run then fails, after notifying). */
 export async function storeReport(report: Report, destination: Destination, logger: Logger): Promise<StoredReport | undefined> {
   try {
+    const [{ createReportStore }, { renderMarkdown }] = await Promise.all([import('./aws/report-store'), import('./report/markdown')]);
     const stored = await createReportStore(destination.reportBucket, destination.region).save(report, renderMarkdown(report));
     logger.info('report stored', { location: stored.json.s3Uri });
     return stored;
@@ -40,6 +41,7 @@ export async function storeReport(report: Report, destination: Destination, logg
 /** Publishes the one notification of the run; false when it could not. */
 export async function notify(report: Report, stored: StoredReport | undefined, destination: Destination, logger: Logger): Promise<boolean> {
   try {
+    const { createPublisher } = await import('./aws/notify');
     const messageId = await createPublisher(destination.topicArn)(buildNotification(report, stored?.json));
     logger.info('notification published', { messageId });
     return true;

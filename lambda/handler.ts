@@ -5,10 +5,8 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig, type Trigger } from './contract';
-import { createAwsGateway } from './aws/gateway';
 import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
 import { runFailed } from './report/notification';
-import { run } from './run';
 import { deployedRunConfig, type RuntimeSettings, settingsFromEnvironment } from './settings';
 
 /** Time kept back from the Lambda timeout to store the report and notify after the run stops. */
@@ -67,6 +65,8 @@ export async function handler(event: unknown, context: Context): Promise<Report>
   logger.info('run starting', { command: invocation.config.command, mode: invocation.config.mode, trigger: invocation.config.trigger });
 
   const remainingMs = (): number => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
+  // The pipeline and the SDK clients load on the first run, not at module init.
+  const [{ run }, { createAwsGateway }] = await Promise.all([import('./run'), import('./aws/gateway')]);
   const report = await run(invocation.config, {
     gateway: createAwsGateway({ apiShare: environment.settings.apiShare, remainingMs }),
     now: () => new Date(),

@@ -2,6 +2,7 @@
 // the Lambda handler (its environment variables). Bundled into the function: no aws-cdk-lib here.
 import { z } from 'zod';
 import {
+  DEFAULT_API_SHARE,
   DEFAULT_GRACE_DAYS,
   DEFAULT_MAX_DEREGISTER,
   DEFAULT_ORG_ROLE_NAME,
@@ -123,8 +124,7 @@ export const settingsSchema = z
     usageReport: flag().default(false),
     requireRecycleBin: flag().default(false),
     snapshotPricePerGiBMonth: decimal(0).default(DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
-    // Unset means the gateway's DEFAULT_API_SHARE.
-    apiShare: share().optional(),
+    apiShare: share().default(DEFAULT_API_SHARE),
     reportRetentionDays: wholeNumber(1).default(DEFAULT_REPORT_RETENTION_DAYS),
     logRetentionDays: wholeNumber(1)
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {

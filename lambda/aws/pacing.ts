@@ -56,7 +56,7 @@ export interface AdaptiveTuning {
   readonly floorPerSecond: number;
 }
 
-export const DEFAULT_TUNING: AdaptiveTuning = { decrease: 0.5, increasePerSecond: 0.03, increaseDoublingSeconds: 120, floorPerSecond: 0.5 };
+export const DEFAULT_TUNING: AdaptiveTuning = { decrease: 0.5, increasePerSecond: 0.02, increaseDoublingSeconds: 300, floorPerSecond: 0.5 };
 
 export class AdaptiveBucket {
   private tokens: number;

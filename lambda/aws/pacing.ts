@@ -54,9 +54,11 @@ export interface AdaptiveTuning {
   readonly increaseDoublingSeconds: number;
   /** the rate never drops below this (calls a second), so a run always progresses */
   readonly floorPerSecond: number;
+  /** after a cut, throttles of calls sent within this many seconds do not cut again: the shared bucket needs time to refill */
+  readonly cutGraceSeconds: number;
 }
 
-export const DEFAULT_TUNING: AdaptiveTuning = { decrease: 0.5, increasePerSecond: 0.02, increaseDoublingSeconds: 300, floorPerSecond: 0.5 };
+export const DEFAULT_TUNING: AdaptiveTuning = { decrease: 0.5, increasePerSecond: 0.02, increaseDoublingSeconds: 300, floorPerSecond: 1, cutGraceSeconds: 2 };
 
 export class AdaptiveBucket {
   private tokens: number;
@@ -88,9 +90,9 @@ export class AdaptiveBucket {
     return turn;
   }
 
-  /** A call sent at `sentAt` was throttled: halve the rate, once per cut (calls already in flight do not cut again). */
+  /** A call sent at `sentAt` was throttled: halve the rate, once per cut (calls in flight or sent just after it do not cut again). */
   throttled(sentAt: number): void {
-    if (sentAt < this.lastCut) return;
+    if (sentAt < this.lastCut + this.tuning.cutGraceSeconds * 1000) return;
     this.refill();
     this.rate = Math.max(Math.min(this.tuning.floorPerSecond, this.ceiling.refillPerSecond), this.rate * this.tuning.decrease);
     this.tokens = Math.min(this.tokens, 0);

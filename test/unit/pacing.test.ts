@@ -24,14 +24,21 @@ describe('AdaptiveBucket', () => {
     b.throttled(sentAt);
     b.throttled(alsoInFlight);
     expect(b.ratePerSecond).toBe(5);
-    const after = await b.take();
-    b.throttled(after);
+    const soonAfter = await b.take();
+    b.throttled(soonAfter);
+    expect(b.ratePerSecond).toBe(5);
+    now += DEFAULT_TUNING.cutGraceSeconds * 1000;
+    const later = await b.take();
+    b.throttled(later);
     expect(b.ratePerSecond).toBe(2.5);
   });
 
   it('never drops below its floor', async () => {
     const b = bucket();
-    for (let i = 0; i < 20; i += 1) b.throttled(await b.take());
+    for (let i = 0; i < 20; i += 1) {
+      now += DEFAULT_TUNING.cutGraceSeconds * 1000;
+      b.throttled(await b.take());
+    }
     expect(b.ratePerSecond).toBe(DEFAULT_TUNING.floorPerSecond);
   });
 

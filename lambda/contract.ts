@@ -42,6 +42,12 @@ export const EXTRA_SOURCES = [
 ] as const;
 export type ExtraSource = (typeof EXTRA_SOURCES)[number];
 
+/**
+ * The fraction of each EC2 request bucket (per account and region) ami-guard uses unless told
+ * otherwise: half, so the account's other tools keep the other half.
+ */
+export const DEFAULT_API_SHARE = 0.5;
+
 /** The us-east-1 price of a standard EBS snapshot, USD per GiB-month: the default of the saving estimate. */
 export const DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH = 0.05;
 export const DEFAULT_USAGE_REPORT_WAIT_SECONDS = 60;

@@ -3,11 +3,10 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Report } from './contract';
-import { createPublisher } from './aws/notify';
-import { createReportStore, type StoredReport } from './aws/report-store';
-import { renderHtml } from './report/html';
-import { renderMarkdown } from './report/markdown';
+import type { StoredReport } from './aws/report-store';
 import { buildNotification } from './report/notification';
+
+// The S3 and SNS clients load when a report is delivered, not when the function starts.
 
 export interface Destination {
   readonly reportBucket: string;
@@ -29,6 +28,11 @@ export function destinationFromEnvironment(environment: Readonly<Record<string, 
 export async function storeReport(report: Report, destination: Destination, logger: Logger): Promise<StoredReport | undefined> {
   try {
     // The stored Markdown is the whole report: the bucket has no comment-size limit.
+    const [{ createReportStore }, { renderMarkdown }, { renderHtml }] = await Promise.all([
+      import('./aws/report-store'),
+      import('./report/markdown'),
+      import('./report/html'),
+    ]);
     const renderings = { markdown: renderMarkdown(report, { limit: Infinity }), html: renderHtml(report) };
     const stored = await createReportStore(destination.reportBucket, destination.region).save(report, renderings);
     logger.info('report stored', { location: stored.json.s3Uri });
@@ -43,6 +47,7 @@ export async function storeReport(report: Report, destination: Destination, logg
 /** Publishes the one notification of the run; false when it could not. */
 export async function notify(report: Report, stored: StoredReport | undefined, destination: Destination, logger: Logger): Promise<boolean> {
   try {
+    const { createPublisher } = await import('./aws/notify');
     const messageId = await createPublisher(destination.topicArn)(buildNotification(report, stored?.json, { html: stored?.html }));
     logger.info('notification published', { messageId });
     return true;

@@ -5,11 +5,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig, type Trigger } from './contract';
-import { createAwsGateway } from './aws/gateway';
 import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
 import { METRIC_NAMESPACE, METRIC_SERVICE, runMetrics } from './metrics';
 import { runOutcome } from './report/outcome';
-import { run } from './run';
 import { deployedRunConfig, formString, type RuntimeSettings, settingsFromEnvironment } from './settings';
 
 /** Time kept back from the Lambda timeout to store the report and notify after the run stops. */
@@ -85,11 +83,14 @@ export async function handler(event: unknown, context: Context): Promise<Report>
   const invocation = parseEvent(event, environment.settings);
   logger.info('run starting', { command: invocation.config.command, mode: invocation.config.mode, trigger: invocation.config.trigger });
 
+  const remainingMs = (): number => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
+  // The pipeline and the SDK clients load on the first run, not at module init.
+  const [{ run }, { createAwsGateway }] = await Promise.all([import('./run'), import('./aws/gateway')]);
   const report = await run(invocation.config, {
-    gateway: createAwsGateway(),
+    gateway: createAwsGateway({ apiShare: environment.settings.apiShare, remainingMs }),
     now: () => new Date(),
     progress: (message) => logger.info(message),
-    remainingMs: () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+    remainingMs,
   });
   logger.appendKeys({ runId: report.runId });
   logger.info('run finished', { summary: report.summary, errors: report.errors });

@@ -130,7 +130,7 @@ export async function handler(event: unknown, context: Context): Promise<ListOut
   const remainingMs = () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
   if (request.step === 'list') return listStep(config, environment.settings, store);
   logger.appendKeys({ runId: request.runId });
-  const steps = { config, store, remainingMs, gateways: memberGateways(context.invokedFunctionArn, environment.settings.orgRoleName) };
+  const steps = { config, store, remainingMs, gateways: memberGateways(context.invokedFunctionArn, environment.settings, remainingMs) };
   if (request.step === 'gather') return gatherStep(request.accountId, request.runId, new Date(request.startedAt), steps);
   return decideStep(request, steps, environment);
 }
@@ -214,10 +214,11 @@ async function accountsUnder(organization: OrganizationGateway, unitIds: readonl
 }
 
 /** The home account (the function's own) keeps its credentials; every other account is reached through its member role. */
-function memberGateways(functionArn: string, roleName: string): Gateways {
+function memberGateways(functionArn: string, settings: Pick<OrgRuntimeSettings, 'orgRoleName' | 'apiShare'>, remainingMs: () => number): Gateways {
   const home = functionArn.split(':')[4];
+  const options = { apiShare: settings.apiShare, remainingMs };
   return gatewayCache(async (accountId) =>
-    accountId === home ? createAwsGateway() : createAwsGateway({ credentials: await assumeMemberRole(accountId, roleName) }),
+    accountId === home ? createAwsGateway(options) : createAwsGateway({ ...options, credentials: await assumeMemberRole(accountId, settings.orgRoleName) }),
   );
 }
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { FORMS, type FormName } from './identifiers';
 import {
+  DEFAULT_API_SHARE,
   DEFAULT_GRACE_DAYS,
   DEFAULT_MAX_DEREGISTER,
   DEFAULT_ORG_ROLE_NAME,
@@ -52,6 +53,15 @@ function decimal(min: number) {
   return z.preprocess(
     (value) => (typeof value === 'string' && /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : value),
     z.number({ error: message }).min(min, { error: message }),
+  );
+}
+
+/** A share of a budget: 0 < x <= 1; context and environment strings like "0.5" are parsed. */
+function share() {
+  const message = 'is not a number greater than 0 and at most 1';
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : value),
+    z.number({ error: message }).gt(0, { error: message }).lte(1, { error: message }),
   );
 }
 
@@ -107,6 +117,7 @@ export const settingsSchema = z
     usageReport: flag().default(false),
     requireRecycleBin: flag().default(false),
     snapshotPricePerGiBMonth: decimal(0).default(DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
+    apiShare: share().default(DEFAULT_API_SHARE),
     reportRetentionDays: wholeNumber(1).default(DEFAULT_REPORT_RETENTION_DAYS),
     logRetentionDays: wholeNumber(1)
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
@@ -201,6 +212,7 @@ export const RUNTIME_SETTINGS = {
   usageReport: 'AMI_GUARD_USAGE_REPORT',
   requireRecycleBin: 'AMI_GUARD_REQUIRE_RECYCLE_BIN',
   snapshotPricePerGiBMonth: 'AMI_GUARD_SNAPSHOT_PRICE_PER_GIB_MONTH',
+  apiShare: 'AMI_GUARD_API_SHARE',
 } as const satisfies Partial<Record<SettingKey, string>>;
 
 type RuntimeKey = keyof typeof RUNTIME_SETTINGS;

@@ -109,6 +109,12 @@ export interface AmiGuardProps {
    */
   readonly snapshotPricePerGiBMonth?: number;
   /**
+   * The fraction (0 < x <= 1) of each EC2 request bucket of the account and region (shared by
+   * every tool in the account) that a run may use; it also backs off when others are throttled.
+   * @default 0.5
+   */
+  readonly apiShare?: number;
+  /**
    * Days a stored report is kept in the report bucket.
    * @default 365
    */

@@ -1,5 +1,5 @@
-// One EC2 client per region, with the SDK's standard retries (throttling and 5xx, with backoff)
-// and ami-guard's pacing. Endpoints and credentials come from the SDK's standard chain, so
+// One EC2 client per region, with ami-guard's retries (throttling waits within the run's budget,
+// 5xx and timeouts a bounded number of times) and its adaptive pacing. Endpoints and credentials come from the SDK's standard chain, so
 // AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2 point it at the local sandbox.
 
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
@@ -9,10 +9,15 @@ import { EMRClient } from '@aws-sdk/client-emr';
 import { RbinClient } from '@aws-sdk/client-rbin';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { pacingPlugin } from './pacing';
+import { ThrottlePatientRetryStrategy } from './retry';
 
 export interface ClientOptions {
-  /** attempts per call, retries included; default 5, or AWS_MAX_ATTEMPTS when set */
+  /** attempts per call for errors other than throttling, retries included; default 5, or AWS_MAX_ATTEMPTS when set */
   readonly maxAttempts?: number;
+  /** the fraction of each EC2 request bucket ami-guard may use (0 < x <= 1); default DEFAULT_API_SHARE */
+  readonly apiShare?: number;
+  /** milliseconds left in the run's budget: throttled calls keep waiting until it runs out */
+  readonly remainingMs?: () => number;
   /** milliseconds before one attempt times out */
   readonly requestTimeoutMs?: number;
   /** another account's credentials (organization mode); default the SDK's chain */
@@ -30,11 +35,12 @@ export interface RegionClients {
 /** The clients of one region, made once; only EC2's calls share EC2's request buckets and so are paced. */
 export function clientFactory(options: ClientOptions = {}): (region: string) => RegionClients {
   const clients = new Map<string, RegionClients>();
-  const maxAttempts = options.maxAttempts ?? (process.env.AWS_MAX_ATTEMPTS ? undefined : 5);
+  const maxAttempts = options.maxAttempts ?? (Number(process.env.AWS_MAX_ATTEMPTS) || 5);
+  const retryStrategy = new ThrottlePatientRetryStrategy({ maxAttempts, remainingMs: options.remainingMs });
   const common = (region: string) => ({
     region,
     maxAttempts,
-    retryMode: 'standard',
+    retryStrategy,
     requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 },
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
   });
@@ -42,7 +48,7 @@ export function clientFactory(options: ClientOptions = {}): (region: string) => 
     let regional = clients.get(region);
     if (regional === undefined) {
       const ec2 = new EC2Client(common(region));
-      ec2.middlewareStack.use(pacingPlugin());
+      ec2.middlewareStack.use(pacingPlugin({ apiShare: options.apiShare }));
       regional = {
         ec2,
         autoScaling: new AutoScalingClient(common(region)),

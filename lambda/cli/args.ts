@@ -2,6 +2,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import {
+  DEFAULT_API_SHARE,
   DEFAULT_GRACE_DAYS,
   DEFAULT_MAX_DEREGISTER,
   DEFAULT_ORG_ROLE_NAME,
@@ -37,6 +38,8 @@ export interface CliRequest {
   readonly usageReportWaitSeconds: number;
   readonly requireRecycleBin: boolean;
   readonly snapshotPricePerGiBMonth: number;
+  /** the fraction of each EC2 request bucket the run may use */
+  readonly apiShare: number;
   readonly org?: OrgSettings;
 }
 
@@ -57,6 +60,7 @@ interface RawOptions {
   usageReportWait: string;
   requireRecycleBin?: boolean;
   snapshotPrice: string;
+  apiShare: string;
   minAgeDays?: string;
   unusedDays?: string;
   keepLatest?: string;
@@ -79,7 +83,8 @@ function commonOptions(command: Command): Command {
     .option('--require-recycle-bin', 'cleanup: deregister only images a Recycle Bin retention rule covers')
     .option('--usage-report', 'run an EC2 AMI usage report for shared candidates: who uses them')
     .option('--usage-report-wait <seconds>', 'how long to wait for a usage report', String(DEFAULT_USAGE_REPORT_WAIT_SECONDS))
-    .option('--snapshot-price <usd>', 'USD per GiB-month of snapshot storage, for the saving estimate', String(DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH));
+    .option('--snapshot-price <usd>', 'USD per GiB-month of snapshot storage, for the saving estimate', String(DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH))
+    .option('--api-share <fraction>', "the fraction (0 < x <= 1) of each of EC2's request buckets the run may use; the rest is left to the account's other tools", String(DEFAULT_API_SHARE));
 }
 
 export function parseArgs(argv: readonly string[], version: string, write: { out: (s: string) => void; err: (s: string) => void }): ParseResult {
@@ -175,6 +180,7 @@ function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions
     usageReportWaitSeconds: validate.wholeNumber('--usage-report-wait', options.usageReportWait),
     requireRecycleBin: options.requireRecycleBin === true,
     snapshotPricePerGiBMonth: validate.price('--snapshot-price', options.snapshotPrice),
+    apiShare: validate.share('--api-share', options.apiShare),
     ...orgSettings(options),
   };
 }

@@ -4,22 +4,14 @@
 
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { createAwsGateway } from '../aws/gateway';
-import { describeError } from '../aws/errors';
-import { createPublisher } from '../aws/notify';
-import { assumeMemberRole, callerAccountId, createOrganizationGateway } from '../aws/organization';
-import { runOrganization, type OrgDeps } from '../run-org';
+import type { OrgDeps } from '../run-org';
 import type { OrgSettings, Report, RunConfig } from '../contract';
-import { jsonChunks } from '../report/json';
-import { renderHtml } from '../report/html';
-import { renderMarkdown } from '../report/markdown';
-import { buildNotification } from '../report/notification';
 import { runOutcome } from '../report/outcome';
-import { renderText } from '../report/text';
-import { run } from '../run';
 import { parseArgs, type Format } from './args';
 import { InvalidInputError, regions as parseRegions } from './validate';
+
+// The SDK clients, the pipeline and the report writers load only once a command runs, so
+// `--version` and `--help` start as fast as node does.
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -34,6 +26,7 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   let config: RunConfig;
   let format: Format;
   let markdownLimit: number;
+  let apiShare: number;
   try {
     const parsed = parseArgs(argv, packageVersion(), { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
     if (parsed.kind === 'exit') return parsed.code;
@@ -45,16 +38,25 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
     config = { ...parsed.request, trigger: 'cli', regions: parsed.request.regions ?? (await defaultRegions()) };
     format = parsed.request.format;
     markdownLimit = parsed.request.markdownLimit;
+    apiShare = parsed.request.apiShare;
   } catch (error) {
     if (error instanceof InvalidInputError) return fail(error.message, 2);
     throw error;
   }
 
+  const { describeError } = await import('../aws/errors');
   const progress = progressLine(io.stderr);
   let report: Report;
   try {
     const deps = { now: () => new Date(), progress: progress.update };
-    report = config.org !== undefined ? await runOrganization(config, { ...deps, ...(await organizationDeps(config.org)) }) : await run(config, { ...deps, gateway: createAwsGateway() });
+    const gatewayOptions = { apiShare };
+    if (config.org !== undefined) {
+      const { runOrganization } = await import('../run-org');
+      report = await runOrganization(config, { ...deps, ...(await organizationDeps(config.org, gatewayOptions)) });
+    } else {
+      const [{ run }, { createAwsGateway }] = await Promise.all([import('../run'), import('../aws/gateway')]);
+      report = await run(config, { ...deps, gateway: createAwsGateway(gatewayOptions) });
+    }
   } catch (error) {
     progress.done();
     return fail(`the run failed: ${describeError(error)}`, 1);
@@ -62,16 +64,38 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   progress.done();
 
   if (config.topicArn !== undefined) {
+    const [{ createPublisher }, { buildNotification }] = await Promise.all([import('../aws/notify'), import('../report/notification')]);
     try {
       await createPublisher(config.topicArn)(buildNotification(report, undefined, { command: config.command }));
     } catch (error) {
       report = { ...report, errors: [...report.errors, { check: 'notify', message: `publishing to ${config.topicArn} failed: ${describeError(error)}` }] };
     }
   }
-  if (format === 'json') for (const chunk of jsonChunks(report)) io.stdout.write(chunk);
-  else if (format === 'markdown') io.stdout.write(renderMarkdown(report, { limit: markdownLimit, command: config.command }));
-  else io.stdout.write(format === 'html' ? renderHtml(report, config.command) : renderText(report, config.command));
+  await writeReport(io.stdout, report, format, { markdownLimit, command: config.command });
   return exitStatus(config, report);
+}
+
+/** The report on stdout; the JSON one piece at a time, waiting whenever the stream asks to (backpressure). */
+async function writeReport(
+  stream: CliIo['stdout'],
+  report: Report,
+  format: Format,
+  options: { readonly markdownLimit: number; readonly command: RunConfig['command'] },
+): Promise<void> {
+  if (format === 'json') {
+    const { jsonChunks } = await import('../report/json');
+    for (const chunk of jsonChunks(report)) {
+      if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    }
+    return;
+  }
+  const text =
+    format === 'markdown'
+      ? (await import('../report/markdown')).renderMarkdown(report, { limit: options.markdownLimit, command: options.command })
+      : format === 'html'
+        ? (await import('../report/html')).renderHtml(report, options.command)
+        : (await import('../report/text')).renderText(report, options.command);
+  stream.write(text);
 }
 
 export function exitStatus(config: Pick<RunConfig, 'command'>, report: Report): number {
@@ -79,12 +103,16 @@ export function exitStatus(config: Pick<RunConfig, 'command'>, report: Report): 
 }
 
 /** Organization mode: the home account keeps its own credentials, every other account is reached through its member role. */
-async function organizationDeps(org: OrgSettings): Promise<Pick<OrgDeps, 'organization' | 'gatewayFor'>> {
+async function organizationDeps(org: OrgSettings, options: { readonly apiShare: number }): Promise<Pick<OrgDeps, 'organization' | 'gatewayFor'>> {
+  const [{ createAwsGateway }, { assumeMemberRole, callerAccountId, createOrganizationGateway }] = await Promise.all([
+    import('../aws/gateway'),
+    import('../aws/organization'),
+  ]);
   const home = await callerAccountId();
   return {
     organization: createOrganizationGateway(),
     gatewayFor: async (accountId) =>
-      accountId === home ? createAwsGateway() : createAwsGateway({ credentials: await assumeMemberRole(accountId, org.roleName) }),
+      accountId === home ? createAwsGateway(options) : createAwsGateway({ ...options, credentials: await assumeMemberRole(accountId, org.roleName) }),
   };
 }
 
@@ -92,6 +120,7 @@ async function organizationDeps(org: OrgSettings): Promise<Pick<OrgDeps, 'organi
 async function defaultRegions(): Promise<string[]> {
   let region: string | undefined;
   try {
+    const { EC2Client } = await import('@aws-sdk/client-ec2');
     region = await new EC2Client({}).config.region();
   } catch {
     region = undefined;

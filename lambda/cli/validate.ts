@@ -38,6 +38,12 @@ export function price(flag: string, value: string): number {
   return number;
 }
 
+export function share(flag: string, value: string): number {
+  const share = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!(share > 0 && share <= 1)) throw new InvalidInputError(`invalid ${flag} "${value}": a number greater than 0 and at most 1`);
+  return share;
+}
+
 export function accountIds(flag: string, value: string): string[] {
   const list = value.split(',').map((a) => a.trim());
   for (const account of list) {

@@ -26,6 +26,7 @@ describe('parseSettings', () => {
       usageReport: false,
       requireRecycleBin: false,
       snapshotPricePerGiBMonth: DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,
+      apiShare: 0.5,
       reportRetentionDays: 365,
       logRetentionDays: 90,
       organization: false,

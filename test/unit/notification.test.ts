@@ -185,9 +185,7 @@ describe('buildNotification', () => {
 
   it('keeps a 3000-image report under the SNS limit, says what it left out and links the full report', () => {
     const large = report(3000);
-    const started = Date.now();
     const input = buildNotification(large, location);
-    expect(Date.now() - started).toBeLessThan(5000);
     expectValidSubject(input.Subject);
     expect(input.Subject).toBe('Failed: ami-guard [cleanup] us-east-1 +1: 500 unverified, 2000 blocked, 500 safe, 400 deregistered');
     expect(bytes(input)).toBeLessThan(SNS_MAX_MESSAGE_BYTES);

@@ -22,12 +22,13 @@ jest.mock('@aws-sdk/client-organizations', () =>
 jest.mock('@aws-sdk/client-rbin', () => jest.requireActual('./quick-retry').withQuickRetries(jest.requireActual('@aws-sdk/client-rbin'), 'RbinClient'));
 
 const runs = Number(process.env.FUZZ_RUNS ?? 200);
-const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : undefined;
+// A seed of our own when none is given, printed, so a run that passes can be named and repeated too.
+const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const path = process.env.FUZZ_PATH;
 const without = (process.env.FUZZ_WITHOUT ?? '').split(',').filter((part) => part !== '');
 for (const part of without) if (!(OPTIONAL_PARTS as readonly string[]).includes(part)) throw new Error(`FUZZ_WITHOUT: unknown part "${part}" (${OPTIONAL_PARTS.join(', ')})`);
 
-it(`keeps every needed image (${runs} generated accounts, fault schedules and mid-run changes${without.length > 0 ? `, without ${without.join(', ')}` : ''})`, async () => {
+it(`keeps every needed image (${runs} generated accounts, seed ${seed}, fault schedules and mid-run changes${without.length > 0 ? `, without ${without.join(', ')}` : ''})`, async () => {
   await fc.assert(
     fc.asyncProperty(scenariosWithout(without as OptionalPart[]), async (scenario) => {
       const outcome = await runScenario(scenario);
@@ -35,7 +36,7 @@ it(`keeps every needed image (${runs} generated accounts, fault schedules and mi
     }),
     {
       numRuns: runs,
-      ...(seed !== undefined ? { seed } : {}),
+      seed,
       ...(path !== undefined ? { path, endOnFailure: true } : {}),
       verbose: fc.VerbosityLevel.None,
     },

@@ -56,6 +56,8 @@ export interface RunConfig {
   readonly policy: PolicySettings;
   readonly graceDays: number;
   readonly maxDeregister: number;
+  /** protect and cleanup: plan every action and report it, change nothing (default false) */
+  readonly dryRun?: boolean;
   readonly topicArn?: string;
   /** run an EC2 AMI usage report for shared candidates (default false) */
   readonly usageReport?: boolean;
@@ -162,7 +164,8 @@ export interface SnapshotOutcome {
 
 export interface ActionEntry {
   readonly action: ActionName;
-  readonly outcome: 'done' | 'failed' | 'skipped';
+  /** `planned`: a dry run's plan, not carried out */
+  readonly outcome: 'done' | 'failed' | 'skipped' | 'planned';
   readonly detail?: string;
   readonly error?: string;
   readonly snapshots?: readonly SnapshotOutcome[];
@@ -188,6 +191,10 @@ export interface ImageEntry {
   readonly snapshots: readonly SnapshotEntry[];
   readonly actions: readonly ActionEntry[];
   readonly recycleBin: RecycleBinStatus;
+  /** safe images: when ami-guard first found the image safe (its mark, or this run) */
+  readonly safeSince?: string;
+  /** safe images: when its grace period ends and a cleanup may act on it */
+  readonly eligibleOn?: string;
 }
 
 export interface RunError {
@@ -209,6 +216,8 @@ export interface ReportSummary {
   readonly reclaimableSnapshotGiB: number;
   /** GiB of snapshots actually deleted in this run */
   readonly reclaimedSnapshotGiB: number;
+  /** GiB of snapshots of the safe images still registered after this run (a dry run changes nothing) */
+  readonly stillReclaimableSnapshotGiB: number;
   /** an estimate: reclaimableSnapshotGiB x snapshotPricePerGiBMonth, in USD a month */
   readonly estimatedMonthlySavingUsd: number;
   readonly snapshotPricePerGiBMonth: number;
@@ -221,6 +230,8 @@ export interface Report {
   readonly finishedAt: string;
   readonly trigger: Trigger;
   readonly mode: Mode;
+  /** present and true when the run only planned: nothing was changed in AWS */
+  readonly dryRun?: true;
   readonly regions: readonly string[];
   readonly summary: ReportSummary;
   readonly images: readonly ImageEntry[];

@@ -33,6 +33,7 @@ export interface CliRequest {
   readonly policy: PolicySettings;
   readonly graceDays: number;
   readonly maxDeregister: number;
+  readonly dryRun: boolean;
   readonly usageReport: boolean;
   readonly usageReportWaitSeconds: number;
   readonly requireRecycleBin: boolean;
@@ -53,6 +54,7 @@ interface RawOptions {
   topicArn?: string;
   graceDays: string;
   maxDeregister: string;
+  dryRun?: boolean;
   usageReport?: boolean;
   usageReportWait: string;
   requireRecycleBin?: boolean;
@@ -76,6 +78,7 @@ function commonOptions(command: Command): Command {
     .option('--topic-arn <arn>', 'also publish the report to this SNS topic')
     .option('--grace-days <days>', 'cleanup: days an image must have been safe before it is deregistered', String(DEFAULT_GRACE_DAYS))
     .option('--max-deregister <count>', 'cleanup: at most this many deregistrations per run', String(DEFAULT_MAX_DEREGISTER))
+    .option('--dry-run', 'protect, cleanup: report the whole plan of actions and change nothing')
     .option('--require-recycle-bin', 'cleanup: deregister only images a Recycle Bin retention rule covers')
     .option('--usage-report', 'run an EC2 AMI usage report for shared candidates: who uses them')
     .option('--usage-report-wait <seconds>', 'how long to wait for a usage report', String(DEFAULT_USAGE_REPORT_WAIT_SECONDS))
@@ -171,12 +174,19 @@ function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions
     policy,
     graceDays: validate.wholeNumber('--grace-days', options.graceDays),
     maxDeregister: validate.wholeNumber('--max-deregister', options.maxDeregister),
+    dryRun: dryRun(options),
     usageReport: options.usageReport === true,
     usageReportWaitSeconds: validate.wholeNumber('--usage-report-wait', options.usageReportWait),
     requireRecycleBin: options.requireRecycleBin === true,
     snapshotPricePerGiBMonth: validate.price('--snapshot-price', options.snapshotPrice),
     ...orgSettings(options),
   };
+}
+
+function dryRun(options: RawOptions): boolean {
+  if (options.dryRun !== true) return false;
+  if (options.mode === 'report') throw new validate.InvalidInputError('--dry-run needs --mode protect or cleanup: report mode changes nothing already');
+  return true;
 }
 
 function markdownLimit(options: RawOptions): number {
@@ -209,6 +219,8 @@ Examples:
       every candidate of two regions, as a page with a filterable table and the lineage graph
   ami-guard scan --format markdown --markdown-limit 1048576 >> "$GITHUB_STEP_SUMMARY"
       a GitHub job summary (a pull request comment takes the default 65536 characters)
+  ami-guard scan --mode cleanup --dry-run
+      every tag, protection and deregistration a cleanup would make, with dates; nothing changed
   ami-guard scan --mode protect --topic-arn arn:aws:sns:us-east-1:123456789012:ami-guard
       protect every image still needed, and publish the report to SNS (email, Slack)
 

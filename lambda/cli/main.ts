@@ -51,15 +51,18 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   }
 
   const progress = progressLine(io.stderr);
+  const interruption = watchSignals(io.stderr);
   let report: Report;
   try {
-    const deps = { now: () => new Date(), progress: progress.update };
+    const deps = { now: () => new Date(), progress: progress.update, interruptedBy: interruption.signal };
     report = config.org !== undefined ? await runOrganization(config, { ...deps, ...(await organizationDeps(config.org)) }) : await run(config, { ...deps, gateway: createAwsGateway() });
   } catch (error) {
     progress.done();
+    interruption.stop();
     return fail(`the run failed: ${describeError(error)}`, 1);
   }
   progress.done();
+  interruption.stop();
 
   if (config.topicArn !== undefined) {
     try {
@@ -71,7 +74,29 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   if (format === 'json') for (const chunk of jsonChunks(report)) io.stdout.write(chunk);
   else if (format === 'markdown') io.stdout.write(renderMarkdown(report, { limit: markdownLimit, command: config.command }));
   else io.stdout.write(format === 'html' ? renderHtml(report, config.command) : renderText(report, config.command));
-  return exitStatus(config, report);
+  return interruption.signal() !== undefined ? 1 : exitStatus(config, report);
+}
+
+/**
+ * SIGINT and SIGTERM stop the run instead of killing it: nothing new starts, no further change is
+ * made, and the report of what was done so far is printed (exit 1). A second signal exits at once.
+ */
+function watchSignals(stderr: CliIo['stderr']): { signal: () => string | undefined; stop: () => void } {
+  let received: string | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) process.exit(130);
+    received = signal;
+    stderr.write(`\nami-guard: ${signal} received: stopping; the report of what was done so far follows (again to quit at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: () => received,
+    stop: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 export function exitStatus(config: Pick<RunConfig, 'command'>, report: Report): number {

@@ -87,11 +87,14 @@ export function planActions(judged: readonly Judged[], settings: PlanSettings): 
   for (const entry of due.slice(settings.maxDeregister)) {
     entry.plan.marks = [
       ...entry.plan.marks,
-      { action: 'skip', skipped: 'deregister', why: `--max-deregister ${settings.maxDeregister} reached in this run` },
+      { action: 'skip', skipped: 'deregister', why: maxDeregisterReached(settings.maxDeregister) },
     ];
   }
   return plans;
 }
+
+/** Why an image past its grace waits: one wording, so a report can count the images it applies to. */
+export const maxDeregisterReached = (max: number): string => `--max-deregister ${max} reached in this run`;
 
 /**
  * When the image was first found safe, from ami-guard's own mark on this image; undefined when
@@ -102,6 +105,15 @@ export function safeSince(image: Pick<ImageRecord, 'imageId' | 'tags'>): number 
   if (value === undefined) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : time;
+}
+
+/**
+ * The dates people plan with for a safe image: when it was first found safe (its own mark, or
+ * `now` when this run is the first) and when its grace period ends.
+ */
+export function safeDates(image: Pick<ImageRecord, 'imageId' | 'tags'>, now: Date, graceDays: number): { safeSince: string; eligibleOn: string } {
+  const since = safeSince(image) ?? now.getTime();
+  return { safeSince: new Date(since).toISOString(), eligibleOn: new Date(since + graceDays * DAY_MS).toISOString() };
 }
 
 /** The tag action writing those of `wanted` (unbound values) that the image does not carry yet, with checked-at. */

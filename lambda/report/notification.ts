@@ -136,6 +136,14 @@ function collectSections(view: ReportView): Sections {
       { title: blocked.title, note: blocked.note, lines: blocked.images.map(imageWithReasons) },
       { title: 'Failed actions', lines: failedActions },
       { title: 'Deregistered', lines: withAction('deregister', 'done').map(deregisteredLine) },
+      {
+        title: 'Planned (dry run, not carried out)',
+        lines: view.sections.flatMap((section) =>
+          section.images
+            .filter((image) => image.entry.actions.some((entry) => entry.outcome === 'planned'))
+            .map((image) => truncate(`${image.label}: ${image.actions.join('; ')}`, MAX_LINE_CHARS)),
+        ),
+      },
       { title: 'Protected', lines: withAction('enable-deregistration-protection', 'done').map(imageLabel) },
     ],
     safe: {
@@ -174,7 +182,10 @@ function buildEmail(view: ReportView, links: Links, sections: Sections, limit: n
     `  unverified    ${summary.unverified}`,
     `  protected     ${summary.protected}`,
     `  deregistered  ${summary.deregistered}  (${formatGiB(summary.reclaimedSnapshotGiB)} of snapshots deleted)`,
+    ...(view.dryRun ? ['', `DRY RUN: ${view.dryRun.replace(/^dry run: /, '')}`] : []),
     '',
+    `${view.reclaim}.`,
+    ...view.waiting.map((line) => `${line}.`),
     `Estimated monthly saving: ${view.saving}`,
   );
   for (const section of [sections.errors, ...sections.images, sections.safe]) {
@@ -210,7 +221,9 @@ function buildChatbot(view: ReportView, links: Links, sections: Sections, subjec
     `${shown.length > 0 ? `${shown.join(', ')} of ${summary.candidates} candidates` : 'No candidates'} ` +
       `(${summary.imagesScanned} images scanned in ${describeRegions(report.regions)}).`,
   );
+  if (view.dryRun) description.push(`*${escapeMarkdown(view.dryRun)}*`);
   if (actions.length > 0) description.push(actions.join(' '));
+  description.push(...view.waiting.map((line) => `${escapeMarkdown(line)}.`));
   if (summary.safe > 0) description.push(`Estimated monthly saving: ${escapeMarkdown(view.saving)}.`);
   for (const section of [sections.errors, ...sections.images]) {
     if (section.lines.length === 0) continue;
@@ -246,7 +259,8 @@ function buildChatbot(view: ReportView, links: Links, sections: Sections, subjec
 }
 
 function safeLine(image: ImageView): string {
-  return truncate(`${image.label}: ${formatGiB(image.snapshotGiB)} of snapshots; ${truncate(image.recycleBin, 200)}`, MAX_LINE_CHARS);
+  const dates = image.dates ? `${image.dates}; ` : '';
+  return truncate(`${image.label}: ${formatGiB(image.snapshotGiB)} of snapshots; ${dates}${truncate(image.recycleBin, 200)}`, MAX_LINE_CHARS);
 }
 
 function failureCounts(report: Report): string {

@@ -138,6 +138,8 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
 }
 
 export function finish(context: RunContext, imagesScanned: number, images: readonly ImageEntry[], finishedAt: Date): Report {
+  // A signal that came after the last check still makes the report say the run was interrupted.
+  if (context.interrupted()) context.shouldStop();
   return buildReport({
     config: context.config,
     runId: randomUUID(),

@@ -155,6 +155,8 @@ async function applyMarks(image: ImageRecord, marks: readonly PlannedAction[], o
 function detailOf(mark: Mutation): { detail?: string } {
   if (mark.action === 'tag') return { detail: Object.entries(mark.tags).map(([k, v]) => `${k}=${v}`).join(', ') };
   if (mark.action === 'untag') return { detail: mark.keys.join(', ') };
+  if (mark.action === 'disable-image') return { detail: 'quarantine: nothing can launch it; it had no launch permission at its check (a shared image is never safe)' };
+  if (mark.action === 'enable-image') return { detail: 'the quarantine is lifted: the image can launch again; launch permissions DisableImage removed are NOT restored' };
   return {};
 }
 
@@ -169,6 +171,10 @@ function call(gateway: AwsGateway, image: ImageRecord, mark: Mutation): Promise<
       return gateway.enableDeregistrationProtection(region, imageId);
     case 'disable-deregistration-protection':
       return gateway.disableDeregistrationProtection(region, imageId);
+    case 'disable-image':
+      return gateway.disableImage(region, imageId);
+    case 'enable-image':
+      return gateway.enableImage(region, imageId);
   }
 }
 
@@ -212,6 +218,10 @@ async function readBack(image: ImageRecord, mark: Mutation, gateway: AwsGateway)
         return isProtected(await protection()) ? 'made' : 'not-made';
       case 'disable-deregistration-protection':
         return (await protection()) === 'disabled' ? 'made' : 'not-made';
+      case 'disable-image':
+        return now.state === 'disabled' ? 'made' : 'not-made';
+      case 'enable-image':
+        return now.state !== 'disabled' ? 'made' : 'not-made';
     }
   } catch (error) {
     return { unknown: describeError(error) };

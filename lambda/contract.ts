@@ -32,6 +32,8 @@ export const DEFAULT_POLICY: PolicySettings = {
 
 export const DEFAULT_GRACE_DAYS = 14;
 export const DEFAULT_MAX_DEREGISTER = 50;
+/** A quarantine longer than a year is a mistake in the setting, not a plan. */
+export const MAX_QUARANTINE_DAYS = 365;
 
 /** The sources beyond DescribeImageReferences, each named by the resource type of its `referenced` reasons. */
 export const EXTRA_SOURCES = [
@@ -56,6 +58,8 @@ export interface RunConfig {
   readonly policy: PolicySettings;
   readonly graceDays: number;
   readonly maxDeregister: number;
+  /** cleanup: disable a safe image past its grace first, and deregister it this many days later (default 0: at once) */
+  readonly quarantineDays?: number;
   /** protect and cleanup: plan every action and report it, change nothing (default false) */
   readonly dryRun?: boolean;
   readonly topicArn?: string;
@@ -154,6 +158,8 @@ export type ActionName =
   | 'disable-deregistration-protection'
   | 'tag'
   | 'untag'
+  | 'disable-image'
+  | 'enable-image'
   | 'deregister';
 
 export interface SnapshotOutcome {
@@ -195,6 +201,10 @@ export interface ImageEntry {
   readonly safeSince?: string;
   /** safe images: when its grace period ends and a cleanup may act on it */
   readonly eligibleOn?: string;
+  /** quarantined images: when ami-guard disabled it */
+  readonly quarantinedSince?: string;
+  /** quarantined images: when a cleanup deregisters it, if still safe on the re-check then */
+  readonly deregisterOn?: string;
 }
 
 export interface RunError {

@@ -8,7 +8,7 @@ import { DEFAULT_USAGE_REPORT_WAIT_SECONDS, type ImageEntry, type Report, type R
 import { gatherEvidence, gatherInventory, type GatherContext } from './gather';
 import { indexLineage, type LineageIndex } from './engine/lineage';
 import { keyOf, type Evidence, type ImageRecord, type Inventory } from './engine/model';
-import { planActions, safeDates, type PlanSettings } from './engine/plan';
+import { planActions, quarantineDates, quarantinedSince, safeDates, type PlanSettings } from './engine/plan';
 import { candidacyOf, familyOf, selectCandidates } from './engine/policy';
 import { inventoryDoubts, judge, notFoundDecision, type Judgement } from './engine/verdict';
 import { buildReport } from './report/json';
@@ -105,6 +105,7 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
     now: startedAt,
     graceDays: config.graceDays,
     maxDeregister: config.maxDeregister,
+    quarantineDays: config.quarantineDays ?? 0,
     requireRecycleBin: config.requireRecycleBin ?? false,
   };
   const plans = planActions(judgements, settings);
@@ -188,7 +189,7 @@ function candidateFacts(config: RunConfig, image: ImageRecord, now: Date): Pick<
   };
 }
 
-function entryOf(judgement: Judgement, outcome: Outcome | undefined, settings: Pick<PlanSettings, 'now' | 'graceDays'>): ImageEntry {
+function entryOf(judgement: Judgement, outcome: Outcome | undefined, settings: Pick<PlanSettings, 'now' | 'graceDays' | 'quarantineDays'>): ImageEntry {
   const { image, recycleBin } = judgement;
   const recheck = outcome?.recheck;
   const verdict = recheck?.verdict ?? judgement.verdict;
@@ -204,5 +205,19 @@ function entryOf(judgement: Judgement, outcome: Outcome | undefined, settings: P
     actions: outcome?.actions ?? [],
     recycleBin,
     ...(verdict === 'safe' ? safeDates(image, settings.now, settings.graceDays) : {}),
+    ...(verdict === 'safe' ? quarantineOf(image, outcome, settings) : {}),
   };
+}
+
+/** A safe image's quarantine: begun in this run (or planned, in a dry run), or by an earlier one. */
+function quarantineOf(
+  image: ImageRecord,
+  outcome: Outcome | undefined,
+  settings: Pick<PlanSettings, 'now' | 'quarantineDays'>,
+): Pick<ImageEntry, 'quarantinedSince' | 'deregisterOn'> {
+  const days = settings.quarantineDays ?? 0;
+  if (outcome?.actions.some((a) => a.action === 'deregister' && a.outcome === 'done')) return {};
+  const now = outcome?.actions.some((a) => a.action === 'disable-image' && (a.outcome === 'done' || a.outcome === 'planned'));
+  const since = now === true ? settings.now.getTime() : quarantinedSince(image);
+  return since === undefined ? {} : quarantineDates(since, days);
 }

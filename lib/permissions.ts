@@ -106,6 +106,13 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
         resources: images,
         conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.protectedBy}`]: `${PROTECTED_BY_US}/ami-*` } },
       },
+      // Lifting only ami-guard's own quarantine, of an image found needed again: makes it launchable, removes nothing.
+      {
+        sid: 'EnableOwnQuarantinedImages',
+        actions: ['ec2:EnableImage'],
+        resources: images,
+        conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.quarantinedSince}`]: '*/ami-*' } },
+      },
     );
   }
   if (mode === 'cleanup') {
@@ -114,6 +121,13 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
       {
         sid: 'DeregisterSafeImages',
         actions: ['ec2:DeregisterImage'],
+        resources: images,
+        conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.verdict}`]: 'safe/ami-*' } },
+      },
+      // Quarantine (quarantineDays): disabling only images ami-guard tagged safe, as deregistering.
+      {
+        sid: 'QuarantineSafeImages',
+        actions: ['ec2:DisableImage'],
         resources: images,
         conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.verdict}`]: 'safe/ami-*' } },
       },
@@ -166,7 +180,8 @@ export function accountWildcardAcknowledgements(mode: Mode, regions: readonly st
         id: finding(`arn:<AWS::Partition>:ec2:${rendered(region)}::image/*`),
         reason:
           'any owned image of a scanned region may be tagged or protected; tagging is limited to ami-guard:* keys, ' +
-          'removing protection to images ami-guard protected, deregistration to images tagged ami-guard:verdict=safe',
+          'removing protection to images ami-guard protected, deregistration and DisableImage to images tagged ami-guard:verdict=safe, ' +
+          'EnableImage to images carrying its quarantined-since mark',
       });
     }
   }

@@ -64,6 +64,8 @@ const handlers: Record<string, Handler> = {
   EnableImageDeregistrationProtection: enableProtection,
   DisableImageDeregistrationProtection: disableProtection,
   DeregisterImage: deregisterImage,
+  DisableImage: disableImage,
+  EnableImage: enableImage,
   DescribeSnapshots: describeSnapshots,
   DescribeSpotFleetRequests: describeSpotFleetRequests,
   CreateImageUsageReport: createImageUsageReport,
@@ -652,6 +654,26 @@ function disableProtection(ctx: Ec2Context, params: Params): string {
     img.protectionCooldownUntil = new Date(ctx.state.clock().getTime() + COOLDOWN_MS).toISOString();
   }
   img.deregistrationProtection = 'disabled';
+  return leaf('return', 'true');
+}
+
+/**
+ * DisableImage as AWS documents it: owner only; the image becomes `disabled`, every launch
+ * permission goes (a public or shared image becomes private, and EnableImage does not bring the
+ * shares back); DescribeImages hides it unless IncludeDisabled.
+ */
+function disableImage(ctx: Ec2Context, params: Params): string {
+  const img = ownedImage(ctx, requireParam(params, 'ImageId'));
+  img.state = 'disabled';
+  img.launchPermissions = [];
+  return leaf('return', 'true');
+}
+
+/** EnableImage: a disabled image is `available` again, with no launch permissions. */
+function enableImage(ctx: Ec2Context, params: Params): string {
+  const img = ownedImage(ctx, requireParam(params, 'ImageId'));
+  if (img.state !== 'disabled') throw new ApiError('IncorrectState', `The image ${img.imageId} is not disabled.`);
+  img.state = 'available';
   return leaf('return', 'true');
 }
 

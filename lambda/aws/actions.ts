@@ -4,6 +4,8 @@ import {
   CreateTagsCommand,
   DeleteTagsCommand,
   DeregisterImageCommand,
+  DisableImageCommand,
+  EnableImageCommand,
   DisableImageDeregistrationProtectionCommand,
   EnableImageDeregistrationProtectionCommand,
   type EC2Client,
@@ -28,6 +30,15 @@ export async function enableDeregistrationProtection(client: EC2Client, imageId:
 
 export async function disableDeregistrationProtection(client: EC2Client, imageId: string): Promise<void> {
   await client.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
+}
+
+/** Quarantine: nothing can launch the image; EnableImage brings it back (without its launch permissions). */
+export async function disableImage(client: EC2Client, imageId: string): Promise<void> {
+  await client.send(new DisableImageCommand({ ImageId: imageId }));
+}
+
+export async function enableImage(client: EC2Client, imageId: string): Promise<void> {
+  await client.send(new EnableImageCommand({ ImageId: imageId }));
 }
 
 /** Deregisters the image and deletes the snapshots no other AMI uses; AWS's per-snapshot result comes back. */

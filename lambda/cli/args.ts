@@ -8,6 +8,7 @@ import {
   DEFAULT_POLICY,
   DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,
   DEFAULT_USAGE_REPORT_WAIT_SECONDS,
+  MAX_QUARANTINE_DAYS,
   MODES,
   type Mode,
   type OrgSettings,
@@ -33,6 +34,7 @@ export interface CliRequest {
   readonly policy: PolicySettings;
   readonly graceDays: number;
   readonly maxDeregister: number;
+  readonly quarantineDays: number;
   readonly dryRun: boolean;
   readonly usageReport: boolean;
   readonly usageReportWaitSeconds: number;
@@ -54,6 +56,7 @@ interface RawOptions {
   topicArn?: string;
   graceDays: string;
   maxDeregister: string;
+  quarantineDays: string;
   dryRun?: boolean;
   usageReport?: boolean;
   usageReportWait: string;
@@ -78,6 +81,7 @@ function commonOptions(command: Command): Command {
     .option('--topic-arn <arn>', 'also publish the report to this SNS topic')
     .option('--grace-days <days>', 'cleanup: days an image must have been safe before it is deregistered', String(DEFAULT_GRACE_DAYS))
     .option('--max-deregister <count>', 'cleanup: at most this many deregistrations per run', String(DEFAULT_MAX_DEREGISTER))
+    .option('--quarantine-days <days>', `cleanup: disable a safe image past its grace first, deregister it this many days later (0 to ${MAX_QUARANTINE_DAYS}; 0: at once)`, '0')
     .option('--dry-run', 'protect, cleanup: report the whole plan of actions and change nothing')
     .option('--require-recycle-bin', 'cleanup: deregister only images a Recycle Bin retention rule covers')
     .option('--usage-report', 'run an EC2 AMI usage report for shared candidates: who uses them')
@@ -174,6 +178,7 @@ function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions
     policy,
     graceDays: validate.wholeNumber('--grace-days', options.graceDays),
     maxDeregister: validate.wholeNumber('--max-deregister', options.maxDeregister),
+    quarantineDays: quarantineDays(options.quarantineDays),
     dryRun: dryRun(options),
     usageReport: options.usageReport === true,
     usageReportWaitSeconds: validate.wholeNumber('--usage-report-wait', options.usageReportWait),
@@ -181,6 +186,12 @@ function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions
     snapshotPricePerGiBMonth: validate.price('--snapshot-price', options.snapshotPrice),
     ...orgSettings(options),
   };
+}
+
+function quarantineDays(value: string): number {
+  const days = validate.wholeNumber('--quarantine-days', value);
+  if (days > MAX_QUARANTINE_DAYS) throw new validate.InvalidInputError(`invalid --quarantine-days "${value}": expected at most ${MAX_QUARANTINE_DAYS} days`);
+  return days;
 }
 
 function dryRun(options: RawOptions): boolean {

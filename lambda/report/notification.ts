@@ -3,6 +3,7 @@
 // Pure: the report and where it is stored in, the publish input out.
 import type { ActionName, ImageEntry, Report } from '../contract';
 import type { Command } from './outcome';
+import { reasonText } from '../engine/reasons';
 import { formatGiB, imageLabel, reportView, type ImageView, type ReportView } from './view';
 
 /** Where the full report is stored. */
@@ -135,6 +136,12 @@ function collectSections(view: ReportView): Sections {
       { title: unverified.title, note: unverified.note, lines: unverified.images.map(imageWithReasons) },
       { title: blocked.title, note: blocked.note, lines: blocked.images.map(imageWithReasons) },
       { title: 'Failed actions', lines: failedActions },
+      {
+        title: 'RE-ENABLED: quarantined images found needed again',
+        note: 'ami-guard lifted its quarantine and protected them; launch permissions removed by the quarantine are NOT restored',
+        lines: withAction('enable-image', 'done').map((image) => truncate(`${imageLabel(image)}: ${image.reasons.map(reasonText).join('; ')}`, MAX_LINE_CHARS)),
+      },
+      { title: 'Quarantined (disabled, reversible with ami-guard restore)', lines: withAction('disable-image', 'done').map(imageLabel) },
       { title: 'Deregistered', lines: withAction('deregister', 'done').map(deregisteredLine) },
       {
         title: 'Planned (dry run, not carried out)',

@@ -117,10 +117,12 @@ export function imageView(entry: ImageEntry, runStarted: number): ImageView {
 }
 
 /** The dates a safe image's cleanup follows, in one line. */
-export function datesText(entry: Pick<ImageEntry, 'safeSince' | 'eligibleOn'>): string {
+export function datesText(entry: Pick<ImageEntry, 'safeSince' | 'eligibleOn' | 'quarantinedSince' | 'deregisterOn'>): string {
   const parts: string[] = [];
   if (entry.safeSince !== undefined) parts.push(`safe since ${entry.safeSince.slice(0, 10)}`);
   if (entry.eligibleOn !== undefined) parts.push(`eligible for cleanup on ${entry.eligibleOn.slice(0, 10)}`);
+  if (entry.quarantinedSince !== undefined) parts.push(`quarantined (disabled) since ${entry.quarantinedSince.slice(0, 10)}`);
+  if (entry.deregisterOn !== undefined) parts.push(`deregistered on ${entry.deregisterOn.slice(0, 10)} if still safe then`);
   return parts.join(', ');
 }
 

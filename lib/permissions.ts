@@ -143,6 +143,32 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
   return statements;
 }
 
+/**
+ * `ami-guard restore` (a person's command, never the scheduled function): enable ami-guard's own
+ * quarantine, bring an image back from the Recycle Bin, and remove ami-guard's marks from it.
+ */
+export function restoreStatements(arn: ArnContext): StatementSpec[] {
+  const images = arn.regions.map((region) => `arn:${arn.partition}:ec2:${region}::image/*`);
+  return [
+    // Listing the bin supports no resource-level permission.
+    { sid: 'ListRecycleBinImages', actions: ['ec2:ListImagesInRecycleBin'], resources: ['*'] },
+    // Restoring only brings an image back; it removes nothing.
+    { sid: 'RestoreRecycleBinImages', actions: ['ec2:RestoreImageFromRecycleBin'], resources: images },
+    {
+      sid: 'EnableOwnQuarantinedImages',
+      actions: ['ec2:EnableImage'],
+      resources: images,
+      conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.quarantinedSince}`]: '*/ami-*' } },
+    },
+    {
+      sid: 'RemoveOwnMarks',
+      actions: ['ec2:DeleteTags'],
+      resources: images,
+      conditions: { 'ForAllValues:StringLike': { 'aws:TagKeys': [`${TAG_PREFIX}*`] }, Null: { 'aws:TagKeys': 'false' } },
+    },
+  ];
+}
+
 /** Everything a scan of one account in this mode may do there. */
 export function accountStatements(mode: Mode, arn: ArnContext, usageReport: boolean): StatementSpec[] {
   return [...readStatements(arn), ...usageReportStatements(usageReport), ...modeStatements(mode, arn)];

@@ -66,6 +66,8 @@ const handlers: Record<string, Handler> = {
   DeregisterImage: deregisterImage,
   DisableImage: disableImage,
   EnableImage: enableImage,
+  ListImagesInRecycleBin: listImagesInRecycleBin,
+  RestoreImageFromRecycleBin: restoreImageFromRecycleBin,
   DescribeSnapshots: describeSnapshots,
   DescribeSpotFleetRequests: describeSpotFleetRequests,
   CreateImageUsageReport: createImageUsageReport,
@@ -677,6 +679,47 @@ function enableImage(ctx: Ec2Context, params: Params): string {
   return leaf('return', 'true');
 }
 
+/** A deregistered image a retention rule for AMIs covers (every image, or one carrying a rule's tag) goes to the bin. */
+function keepInRecycleBin(state: SandboxState, img: ImageRecord): void {
+  const rule = state.recycleBinRules.find(
+    (r) =>
+      r.region === img.region &&
+      r.resourceType === 'EC2_IMAGE' &&
+      r.status === 'available' &&
+      (r.resourceTags.length === 0 || r.resourceTags.some((t) => img.tags.some((it) => it.key === t.key && (t.value === undefined || t.value === '' || it.value === t.value)))),
+  );
+  if (rule === undefined) return;
+  const now = state.clock().getTime();
+  state.recycleBinImages.push({
+    image: img,
+    enteredAt: new Date(now).toISOString(),
+    retainUntil: new Date(now + rule.retentionDays * 86_400_000).toISOString(),
+  });
+}
+
+function listImagesInRecycleBin(ctx: Ec2Context, params: Params): string {
+  const ids = strList(params, 'ImageId');
+  ids.forEach(checkImageId);
+  const held = ctx.state.recycleBinImages.filter((e) => e.image.region === ctx.region && (ids.length === 0 || ids.includes(e.image.imageId)));
+  return itemSet(
+    'imageSet',
+    held.map((e) =>
+      [leaf('imageId', e.image.imageId), leaf('name', e.image.name), leaf('recycleBinEnterTime', e.enteredAt), leaf('recycleBinExitTime', e.retainUntil)].join(''),
+    ),
+  );
+}
+
+function restoreImageFromRecycleBin(ctx: Ec2Context, params: Params): string {
+  const id = requireParam(params, 'ImageId');
+  checkImageId(id);
+  const bin = ctx.state.recycleBinImages;
+  const entry = bin.find((e) => e.image.imageId === id && e.image.region === ctx.region);
+  if (entry === undefined) throw new ApiError('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist in the Recycle Bin`);
+  bin.splice(bin.indexOf(entry), 1);
+  ctx.state.images.push(entry.image);
+  return leaf('return', 'true');
+}
+
 function deregisterImage(ctx: Ec2Context, params: Params): string {
   const { state } = ctx;
   const img = ownedImage(ctx, requireParam(params, 'ImageId'));
@@ -688,6 +731,7 @@ function deregisterImage(ctx: Ec2Context, params: Params): string {
     );
   }
   state.removeImage(img);
+  keepInRecycleBin(state, img);
   if (bool(params, 'DeleteAssociatedSnapshots') !== true) return leaf('return', true);
   const results: string[] = [];
   for (const b of img.blockDevices) {

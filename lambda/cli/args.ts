@@ -46,6 +46,7 @@ export interface CliRequest {
 export type ParseResult =
   | { readonly kind: 'run'; readonly request: CliRequest }
   | { readonly kind: 'policy'; readonly request: PolicyRequest }
+  | { readonly kind: 'restore'; readonly imageIds: readonly string[]; readonly regions?: readonly string[]; readonly format: 'text' | 'json' }
   | { readonly kind: 'exit'; readonly code: number };
 
 interface RawOptions {
@@ -91,7 +92,8 @@ function commonOptions(command: Command): Command {
 
 export function parseArgs(argv: readonly string[], version: string, write: { out: (s: string) => void; err: (s: string) => void }): ParseResult {
   let parsed: { command: 'check' | 'scan'; ids: string[]; options: RawOptions } | undefined;
-  let policy: Pick<RawOptions, 'mode' | 'region' | 'usageReport'> | undefined;
+  let policy: (Pick<RawOptions, 'mode' | 'region' | 'usageReport'> & { restore?: boolean }) | undefined;
+  let restore: { ids: string[]; options: Pick<RawOptions, 'region' | 'format'> } | undefined;
   const program = new Command('ami-guard')
     .description('Proves for each AMI whether anything still needs it, before anyone deregisters it.')
     .version(version, '-V, --version', 'print the version')
@@ -131,9 +133,21 @@ export function parseArgs(argv: readonly string[], version: string, write: { out
     .addOption(new Option('--mode <mode>', 'report, protect or cleanup').default('report'))
     .option('--region <regions>', 'comma-separated regions the policy allows (default: every region)')
     .option('--usage-report', 'add the EC2 AMI usage report actions')
+    .option('--restore', 'add what "ami-guard restore" needs (EnableImage, Recycle Bin)')
     .exitOverride()
-    .action((options: Pick<RawOptions, 'mode' | 'region' | 'usageReport'>) => {
+    .action((options: Pick<RawOptions, 'mode' | 'region' | 'usageReport'> & { restore?: boolean }) => {
       policy = options;
+    });
+
+  program
+    .command('restore')
+    .description('undo a cleanup: enable a quarantined image again, or restore a deregistered one from the Recycle Bin')
+    .argument('<image-id...>', 'AMI IDs')
+    .option('--region <regions>', 'comma-separated regions to look in (default: the SDK region)')
+    .addOption(new Option('--format <format>', 'text or json').default('text'))
+    .exitOverride()
+    .action((ids: string[], options: Pick<RawOptions, 'region' | 'format'>) => {
+      restore = { ids, options };
     });
 
   try {
@@ -148,8 +162,17 @@ export function parseArgs(argv: readonly string[], version: string, write: { out
       request: {
         mode: validate.oneOf('--mode', policy.mode, MODES),
         usageReport: policy.usageReport === true,
+        ...(policy.restore === true ? { restore: true } : {}),
         ...(policy.region !== undefined ? { regions: validate.regions(policy.region) } : {}),
       },
+    };
+  }
+  if (restore !== undefined) {
+    return {
+      kind: 'restore',
+      imageIds: validate.imageIds(restore.ids),
+      format: validate.oneOf('--format', restore.options.format, ['text', 'json'] as const),
+      ...(restore.options.region !== undefined ? { regions: validate.regions(restore.options.region) } : {}),
     };
   }
   if (parsed === undefined) {
@@ -232,6 +255,8 @@ Examples:
       a GitHub job summary (a pull request comment takes the default 65536 characters)
   ami-guard scan --mode cleanup --dry-run
       every tag, protection and deregistration a cleanup would make, with dates; nothing changed
+  ami-guard restore ami-0123456789abcdef0 --region us-east-1
+      undo a cleanup: enable a quarantined image, or bring a deregistered one back from the Recycle Bin
   ami-guard scan --mode protect --topic-arn arn:aws:sns:us-east-1:123456789012:ami-guard
       protect every image still needed, and publish the report to SNS (email, Slack)
 

@@ -17,6 +17,7 @@ import { renderMarkdown } from '../report/markdown';
 import { buildNotification } from '../report/notification';
 import { runOutcome } from '../report/outcome';
 import { renderText } from '../report/text';
+import { restoreImages } from '../restore';
 import { run } from '../run';
 import { parseArgs, type Format } from './args';
 import { InvalidInputError, regions as parseRegions } from './validate';
@@ -37,6 +38,13 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   try {
     const parsed = parseArgs(argv, packageVersion(), { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
     if (parsed.kind === 'exit') return parsed.code;
+    if (parsed.kind === 'restore') {
+      const regions = parsed.regions ?? (await defaultRegions());
+      const outcomes = await restoreImages(parsed.imageIds, regions, createAwsGateway());
+      if (parsed.format === 'json') io.stdout.write(`${JSON.stringify({ restored: outcomes }, null, 2)}\n`);
+      else for (const o of outcomes) io.stdout.write(`${o.imageId}${o.region ? ` ${o.region}` : ''}: ${o.outcome === 'failed' ? 'NOT RESTORED' : o.outcome}: ${o.message}\n`);
+      return outcomes.every((o) => o.outcome !== 'failed') ? 0 : 1;
+    }
     if (parsed.kind === 'policy') {
       // Loaded only for this command: it reads the IAM statements the CDK constructs use.
       io.stdout.write((await import('./policy')).renderCliPolicy(parsed.request));

@@ -41,6 +41,8 @@ function memoryGateway(start: ImageRecord, failing: ReadonlySet<string>): { gate
     enableImage: () => act('EnableImage', () => (current = { ...current, state: 'available' })),
     describeImage: () => Promise.resolve(current),
     existingSnapshots: unused,
+    imageInRecycleBin: unused,
+    restoreImageFromRecycleBin: unused,
   };
   return { gateway, calls, state: () => current };
 }

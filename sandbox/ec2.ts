@@ -668,6 +668,7 @@ function disableImage(ctx: Ec2Context, params: Params): string {
   const img = ownedImage(ctx, requireParam(params, 'ImageId'));
   img.state = 'disabled';
   img.launchPermissions = [];
+  img.public = false;
   return leaf('return', 'true');
 }
 

@@ -18,8 +18,8 @@ import { forEachLimited } from './concurrency';
 import { indexLineage } from './engine/lineage';
 import type { Evidence, ImageRecord, Inventory } from './engine/model';
 import { invocationFailure } from './handler';
-import { runContext, type Gathered, type RunContext } from './run';
-import { decideOrganization, gatewayCache, gatherMember, listMembers, type Gateways } from './run-org';
+import { gather, runContext, type Gathered, type RunContext } from './run';
+import { decideOrganization, gatewayCache, listMembers, type Gateways } from './run-org';
 import { fromJson, toJson } from './serialize';
 import { deployedRunConfig, formString, type OrgRuntimeSettings, orgSettingsFromEnvironment } from './settings';
 
@@ -235,13 +235,13 @@ function stepContext(config: RunConfig, startedAt: Date, remainingMs: () => numb
 
 async function gatherStep(accountId: string, runId: string, startedAt: Date, deps: StepDeps): Promise<GatherOutput> {
   const context = stepContext(deps.config, startedAt, deps.remainingMs);
-  const gathered = await gatherMember(context, accountId, deps.gateways);
-  if (gathered === undefined) {
-    // A role that cannot be assumed is an answer: the decide step reports it.
-    const error = context.errors.map((entry) => entry.message).join('; ');
-    logger.warn('account not gathered', { accountId, error });
-    return { accountId, error };
+  const gateway = await deps.gateways(accountId);
+  if (!gateway.ok) {
+    // A role that cannot be assumed is an answer: the decide step reports it, naming the account.
+    logger.warn('account not gathered', { accountId, error: gateway.message });
+    return { accountId, error: gateway.message };
   }
+  const gathered = await gather(context, gateway.value, `${accountId}: `);
   const { inventory, candidates, missing, evidence } = gathered;
   const key = gatheredKey(runId, accountId);
   await deps.store.put(key, toJson({ inventory, candidates, missing, evidence, errors: context.errors } satisfies StoredGathering));

@@ -1,7 +1,7 @@
 // ami-guard over an AWS Organization: a member role in every account (a service-managed StackSet)
 // and, in the management or delegated administrator account, a state machine that lists the
 // accounts, gathers each through its member role, and decides once for the whole organization.
-import { Aws, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -18,13 +18,15 @@ import { Construct } from 'constructs';
 import { DEFAULT_ORG_ROLE_NAME, type Mode } from '../lambda/contract';
 import { orgSettingsToEnvironment, parseSettings, type Settings } from '../lambda/settings';
 import type { AmiGuardProps } from './ami-guard';
-import { bundledFunction, createReportBucket, createReportTopic, policyStatement } from './parts';
-import { accountStatements, accountWildcardAcknowledgements, type ArnContext, type StatementSpec } from './permissions';
+import { acknowledgeWildcards, bundledFunction, createReportBucket, createReportTopic, policyStatement } from './parts';
+import { accountStatements, type ArnContext, type StatementSpec, wildcardResources } from './permissions';
 
 /** Where the gather step hands its results to the decide step, and the map writes its results. */
 const HANDOVER_PREFIX = 'org/';
 const MAP_RESULTS_PREFIX = 'org/map-results';
 const RESULT_WRITER_V2_FLAG = '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2';
+/** How a function that reached its time limit reaches Step Functions. */
+const LAMBDA_TIMED_OUT = 'Lambda.Unknown';
 /** Lambda's own transient failures: worth retrying with backoff, they say nothing about the account. */
 const LAMBDA_TRANSIENT_ERRORS = [
   'Lambda.ServiceException',
@@ -258,9 +260,9 @@ export class AmiGuardOrganization extends Construct {
       description: `ami-guard organization role (${settings.mode} mode): reads the organization, assumes the member roles`,
     });
     const arn: ArnContext = { partition: Aws.PARTITION, accountId: Aws.ACCOUNT_ID, regions };
-    for (const spec of accountStatements(settings.mode, arn, settings.usageReport)) this.role.addToPolicy(policyStatement(spec));
-    for (const statement of this.centralStatements(settings, logGroup, topicKey.keyArn)) this.role.addToPolicy(statement);
-    this.acknowledgeRoleWildcards(settings, regions);
+    const specs = [...accountStatements(settings.mode, arn, settings.usageReport), ...this.centralStatements(settings, logGroup, topicKey.keyArn)];
+    for (const spec of specs) this.role.addToPolicy(policyStatement(spec));
+    acknowledgeWildcards(this.role, wildcardResources(specs));
 
     this.function = bundledFunction(this, 'Function', {
       description: 'ami-guard organization steps: list the accounts, gather one account, decide for the organization',
@@ -344,6 +346,10 @@ export class AmiGuardOrganization extends Construct {
       maxAttempts: 6,
       jitterStrategy: sfn.JitterType.FULL,
     });
+    // A gather that reached the function's time limit reaches Step Functions as Lambda.Unknown,
+    // which States.TaskFailed below would match: the same account would take another 15 minutes
+    // to end the same way. Not retried; Decide names the account.
+    gather.addRetry({ errors: [LAMBDA_TIMED_OUT], maxAttempts: 0 });
     // Anything else the step threw (not a role it cannot assume: that is an answer): one more try, later.
     gather.addRetry({ errors: [sfn.Errors.TASKS_FAILED], interval: Duration.seconds(60), maxAttempts: 1 });
 
@@ -393,89 +399,79 @@ export class AmiGuardOrganization extends Construct {
     return stateMachine;
   }
 
-  /** The wildcards CDK grants the state machine's role, each acknowledged with why it cannot be narrower. */
+  /**
+   * The wildcards CDK grants the state machine's role, each acknowledged with why it cannot be
+   * narrower; the resources are written as CDK writes them (stack.formatArn for the executions).
+   */
   private acknowledgeStateMachineWildcards(stateMachine: sfn.StateMachine): void {
     const stack = Stack.of(this);
-    const fn = stack.getLogicalId(this.function.node.defaultChild as lambda.CfnFunction);
-    const machine = stack.getLogicalId(stateMachine.node.defaultChild as sfn.CfnStateMachine);
-    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
-    // cdk-nag renders the map's child executions' ARN with the state machine's name taken from its ARN.
-    const bucket = stack.getLogicalId(this.reportBucket.node.defaultChild as s3.CfnBucket);
-    const name = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: machine }] }] });
-    const executions = `arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:execution:${name}`;
-    const finding = (resource: string) => `AwsSolutions-IAM5[Resource::${resource}]`;
-    const acknowledgements = [
-      { id: finding(`<${fn}.Arn>:*`), reason: 'the state machine invokes the ami-guard function (any version of it), nothing else' },
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      resourceName: Arn.split(stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName,
+    });
+    acknowledgeWildcards(stateMachine, [
+      { resource: `${this.function.functionArn}:*`, reason: 'the state machine invokes the ami-guard function (any version of it), nothing else' },
       {
-        id: finding('*'),
+        resource: '*',
         reason: 'X-Ray tracing (PutTraceSegments, PutTelemetryRecords, sampling rules) and CloudWatch Logs delivery actions support no resource-level permissions',
       },
       {
-        id: finding(`${executions}:*`),
+        resource: `${executions}:*`,
         reason: 'the Distributed Map starts, describes and stops child executions of this state machine, whose names Step Functions chooses',
       },
+      { resource: `${executions}/GatherAccounts:*`, reason: 'the map run GatherAccounts of this state machine, whose run IDs Step Functions chooses' },
       {
-        id: finding(`${executions}/GatherAccounts:*`),
-        reason: 'the map run GatherAccounts of this state machine, whose run IDs Step Functions chooses',
-      },
-      {
-        id: finding(`arn:<AWS::Partition>:s3:::<${bucket}>/*`),
+        resource: `arn:${Aws.PARTITION}:s3:::${this.reportBucket.bucketName}/*`,
         reason: `the map's ResultWriter writes its manifest and result files (under ${MAP_RESULTS_PREFIX}/, names chosen by Step Functions) to the report bucket`,
       },
-    ];
-    for (const acknowledgement of acknowledgements) Validations.of(stateMachine).acknowledge(acknowledgement);
+    ]);
   }
 
   /** The central role's own statements: the organization, the member roles, the bucket, the topic, the logs. */
-  private centralStatements(settings: Settings, logGroup: logs.LogGroup, topicKeyArn: string): iam.PolicyStatement[] {
+  private centralStatements(settings: Settings, logGroup: logs.LogGroup, topicKeyArn: string): StatementSpec[] {
+    const organizationId = settings.organizationId as string;
+    // Organizations ARNs carry the management account's ID, unknown here (the stack may be in a delegated administrator account).
+    const organizations = `arn:${Aws.PARTITION}:organizations::*`;
     return [
-      new iam.PolicyStatement({
+      {
         sid: 'ReadOrganization',
-        actions: [
-          'organizations:DescribeOrganization',
-          'organizations:ListAccounts',
-          'organizations:ListAccountsForParent',
-          'organizations:ListOrganizationalUnitsForParent',
-        ],
+        actions: ['organizations:DescribeOrganization', 'organizations:ListAccounts'],
         resources: ['*'],
-      }),
+        wildcardReason: 'organizations:DescribeOrganization and ListAccounts support no resource-level permissions',
+      },
+      // The OUs under orgUnitIds, walked down to every account (and the consumers of OU shares): only this organization's.
+      {
+        sid: 'ListOrganizationUnits',
+        actions: ['organizations:ListAccountsForParent', 'organizations:ListOrganizationalUnitsForParent'],
+        resources: [`${organizations}:root/${organizationId}/r-*`, `${organizations}:ou/${organizationId}/ou-*`],
+        wildcardReason:
+          'the root and every OU of this organization: the walk down from orgUnitIds (and an image shared with an OU) reaches OUs not known in advance',
+      },
       // Only the member role, and only in accounts of this organization.
-      new iam.PolicyStatement({
+      {
         sid: 'AssumeMemberRoles',
         actions: ['sts:AssumeRole'],
         resources: [`arn:${Aws.PARTITION}:iam::*:role/${settings.orgRoleName}`],
-        conditions: { StringEquals: { 'aws:ResourceOrgID': settings.organizationId } },
-      }),
-      new iam.PolicyStatement({
+        conditions: { StringEquals: { 'aws:ResourceOrgID': organizationId } },
+        wildcardReason: 'the member role has the same name in every account; the aws:ResourceOrgID condition keeps it to this organization',
+      },
+      {
         sid: 'HandOverStepResults',
         actions: ['s3:PutObject', 's3:GetObject'],
         resources: [this.reportBucket.arnForObjects(`${HANDOVER_PREFIX}*`)],
-      }),
-      new iam.PolicyStatement({ sid: 'StoreReports', actions: ['s3:PutObject'], resources: [this.reportBucket.arnForObjects('reports/*')] }),
-      new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [this.topic.topicArn] }),
-      new iam.PolicyStatement({ sid: 'NotifyEncrypted', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [topicKeyArn] }),
-      new iam.PolicyStatement({ sid: 'WriteLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+        wildcardReason: 'the steps hand over one object per run and account under org/ (and read the map results there); names hold run and account IDs',
+      },
+      {
+        sid: 'StoreReports',
+        actions: ['s3:PutObject'],
+        resources: [this.reportBucket.arnForObjects('reports/*')],
+        wildcardReason: 'the decide step writes one report object per run under reports/, named by date and run ID',
+      },
+      { sid: 'Notify', actions: ['sns:Publish'], resources: [this.topic.topicArn] },
+      { sid: 'NotifyEncrypted', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [topicKeyArn] },
+      { sid: 'WriteLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] },
     ];
-  }
-
-  private acknowledgeRoleWildcards(settings: Settings, regions: readonly string[]): void {
-    const bucket = Stack.of(this).getLogicalId(this.reportBucket.node.defaultChild as s3.CfnBucket);
-    const finding = (resource: string) => `AwsSolutions-IAM5[Resource::${resource}]`;
-    const acknowledgements = [
-      ...accountWildcardAcknowledgements(settings.mode, regions),
-      {
-        id: finding(`arn:<AWS::Partition>:iam::*:role/${settings.orgRoleName}`),
-        reason: 'the member role has the same name in every account; the aws:ResourceOrgID condition keeps it to this organization',
-      },
-      {
-        id: finding(`<${bucket}.Arn>/${HANDOVER_PREFIX}*`),
-        reason: 'the steps hand over one object per run and account under org/ (and read the map results there); names hold run and account IDs',
-      },
-      {
-        id: finding(`<${bucket}.Arn>/reports/*`),
-        reason: 'the decide step writes one report object per run under reports/, named by date and run ID',
-      },
-    ];
-    for (const acknowledgement of acknowledgements) Validations.of(this.role).acknowledge(acknowledgement);
   }
 }

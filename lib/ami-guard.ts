@@ -15,8 +15,8 @@ import { Construct } from 'constructs';
 import type { Mode } from '../lambda/contract';
 import { parseSettings, type Settings, settingsToEnvironment } from '../lambda/settings';
 import { AmiGuardDashboard } from './dashboard';
-import { bundledFunction, createReportBucket, createReportTopic, policyStatement } from './parts';
-import { accountWildcardAcknowledgements, modeStatements, readStatements, usageReportStatements, type ArnContext } from './permissions';
+import { acknowledgeWildcards, bundledFunction, createReportBucket, createReportTopic, policyStatement } from './parts';
+import { modeStatements, readStatements, usageReportStatements, wildcardResources, type ArnContext, type StatementSpec } from './permissions';
 
 /**
  * Settings of an AmiGuard deployment. The same settings as the CDK context keys of the app,
@@ -174,8 +174,13 @@ export class AmiGuard extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `ami-guard function role (${settings.mode} mode)`,
     });
-    for (const statement of this.policyStatements(settings, regions, logGroup, topicKey)) role.addToPolicy(statement);
-    this.acknowledgeWildcards(role, settings, regions);
+    const arn: ArnContext = { partition: Aws.PARTITION, accountId: Aws.ACCOUNT_ID, regions };
+    const account = [...readStatements(arn), ...usageReportStatements(settings.usageReport, arn), ...modeStatements(settings.mode, arn)];
+    for (const statement of this.policyStatements(account, logGroup, topicKey)) role.addToPolicy(statement);
+    acknowledgeWildcards(role, [
+      ...wildcardResources(account),
+      { resource: this.reportBucket.arnForObjects('reports/*'), reason: 'the function writes one report object per run under reports/, named by date and run ID' },
+    ]);
 
     this.function = bundledFunction(this, 'Function', {
       description: 'ami-guard: proves whether AMIs are still needed, reports, protects and cleans up by mode',
@@ -220,23 +225,10 @@ export class AmiGuard extends Construct {
     this.dashboard = new AmiGuardDashboard(this, 'Dashboard', { function: this.function, mode: settings.mode });
   }
 
-  private acknowledgeWildcards(role: iam.Role, settings: Settings, regions: readonly string[]): void {
-    const bucketLogicalId = Stack.of(this).getLogicalId(this.reportBucket.node.defaultChild as s3.CfnBucket);
-    const acknowledgements = [
-      {
-        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/reports/*]`,
-        reason: 'the function writes one report object per run under reports/, named by date and run ID',
-      },
-      ...accountWildcardAcknowledgements(settings.mode, regions),
-    ];
-    for (const acknowledgement of acknowledgements) Validations.of(role).acknowledge(acknowledgement);
-  }
-
   /** Exactly the actions the function calls; the mutating ones only in the modes that use them. */
-  private policyStatements(settings: Settings, regions: readonly string[], logGroup: logs.LogGroup, topicKey: kms.Key): iam.PolicyStatement[] {
-    const arn: ArnContext = { partition: Aws.PARTITION, accountId: Aws.ACCOUNT_ID, regions };
+  private policyStatements(account: readonly StatementSpec[], logGroup: logs.LogGroup, topicKey: kms.Key): iam.PolicyStatement[] {
     return [
-      ...readStatements(arn).map(policyStatement),
+      ...account.map(policyStatement),
       new iam.PolicyStatement({
         sid: 'StoreReports',
         actions: ['s3:PutObject'],
@@ -250,8 +242,6 @@ export class AmiGuard extends Construct {
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [logGroup.logGroupArn],
       }),
-      ...usageReportStatements(settings.usageReport).map(policyStatement),
-      ...modeStatements(settings.mode, arn).map(policyStatement),
     ];
   }
 }

@@ -3,7 +3,7 @@
 // Each is created under the caller's scope with the ids it always had, so logical IDs do not move.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import type { Settings } from '../lambda/settings';
 import type { StatementSpec } from './permissions';
 
@@ -22,6 +22,49 @@ export function policyStatement(spec: StatementSpec): iam.PolicyStatement {
     resources: [...spec.resources],
     ...(spec.conditions !== undefined ? { conditions: spec.conditions as Record<string, unknown> } : {}),
   });
+}
+
+/**
+ * Acknowledges cdk-nag's wildcard finding (AwsSolutions-IAM5) for each granted resource, its ID
+ * computed from the very expression the grant uses, resolved and flattened as cdk-nag does: so the
+ * ID follows however CDK renders it (`arn:aws:...` under @aws-cdk/core:enablePartitionLiterals,
+ * `arn:<AWS::Partition>:...` without). Reasons of one resource granted by several statements are joined.
+ */
+/**
+ * A resolved CloudFormation value as cdk-nag 3 writes it into a finding ID: Ref as `<Id>`, GetAtt
+ * as `<Id.Attribute>`, Fn::Join joined, Fn::Sub's `${...}` as `<...>`, anything else as JSON. (Not
+ * imported from cdk-nag: it is an optional peer dependency of this package. The tests run cdk-nag
+ * on every documented configuration, so a rendering that drifts from it fails there.)
+ */
+function nagRendering(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof value === 'object' && value !== null) {
+    const node = value as Record<string, unknown>;
+    if (Array.isArray(node['Fn::Join'])) {
+      const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+      return parts.map(nagRendering).join(separator);
+    }
+    if ('Fn::Sub' in node) return nagRendering(node['Fn::Sub']);
+    if (Array.isArray(node['Fn::GetAtt'])) {
+      const [id, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
+      return `<${nagRendering(id)}.${nagRendering(attribute)}>`;
+    }
+    if ('Fn::ImportValue' in node) return nagRendering(node['Fn::ImportValue']);
+    if ('Ref' in node) return `<${nagRendering(node.Ref)}>`;
+  }
+  return JSON.stringify(value);
+}
+
+export function acknowledgeWildcards(target: IConstruct, grants: readonly { readonly resource: string; readonly reason: string }[]): void {
+  const reasons = new Map<string, string[]>();
+  for (const { resource, reason } of grants) {
+    const id = `AwsSolutions-IAM5[Resource::${nagRendering(Stack.of(target).resolve(resource))}]`;
+    const known = reasons.get(id) ?? [];
+    if (!known.includes(reason)) known.push(reason);
+    reasons.set(id, known);
+  }
+  for (const [id, reason] of reasons) Validations.of(target).acknowledge({ id, reason: reason.join('; ') });
 }
 
 /** The report topic (customer-managed key CloudWatch may use, TLS-only) and its email and Slack subscribers. */
@@ -37,7 +80,9 @@ export function createReportTopic(
   key.addToResourcePolicy(
     new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      // GenerateDataKey alone: SNS asks for a plaintext data key, never the WithoutPlaintext or key-pair variants.
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      // In a key policy `*` is this key.
       resources: ['*'],
     }),
   );

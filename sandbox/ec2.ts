@@ -147,9 +147,11 @@ const makeToken = (action: string, params: Params, offset: number): string => ma
 const readToken = (action: string, params: Params): number =>
   readBoundToken(action, tokenBinding(params), str(params, 'NextToken'), (message) => new ApiError('InvalidPaginationToken', message));
 
-/** Slices `all` for the page; returns the page and the XML `nextToken` element (or ''). */
-function paginate<T>(action: string, params: Params, all: T[], limit: number | undefined): [T[], string] {
+/** Slices `all` for the page (at most the state's `pageCap`); returns the page and the XML `nextToken` element (or ''). */
+function paginate<T>(ctx: Ec2Context, action: string, params: Params, all: T[], asked: number | undefined): [T[], string] {
   const offset = readToken(action, params);
+  const cap = ctx.state.pageCap;
+  const limit = cap === undefined ? asked : Math.min(asked ?? cap, cap);
   if (limit === undefined) return [all.slice(offset), ''];
   const page = all.slice(offset, offset + limit);
   const next = offset + limit < all.length ? leaf('nextToken', makeToken(action, params, offset + limit)) : '';
@@ -351,7 +353,7 @@ function describeImages(ctx: Ec2Context, params: Params): string {
     if (state.isDeprecated(img) && !includeDeprecated && ids.length === 0 && img.ownerId !== me) return false;
     return matchesFilters(img, filters, (i, n) => imageFilterValues(state, i, n));
   });
-  const [page, next] = paginate('DescribeImages', params, result, limit);
+  const [page, next] = paginate(ctx, 'DescribeImages', params, result, limit);
   return itemSet(
     'imagesSet',
     page.map((img) => imageXml(state, img)),
@@ -453,7 +455,7 @@ function describeImageReferences(ctx: Ec2Context, params: Params): string {
       refs.push({ imageId: r.parentImage, resourceType: type, arn: recipeArn(me, r) });
     }
   }
-  const [page, next] = paginate('DescribeImageReferences', params, refs, limit);
+  const [page, next] = paginate(ctx, 'DescribeImageReferences', params, refs, limit);
   return (
     itemSet(
       'imageReferenceSet',
@@ -806,7 +808,7 @@ function describeSnapshots(ctx: Ec2Context, params: Params): string {
     if (owners.length > 0 && !owners.some((o) => o === 'self' || o === s.ownerId)) return false;
     return matchesFilters(s, filters, snapshotFilterValues);
   });
-  const [page, next] = paginate('DescribeSnapshots', params, result, limit);
+  const [page, next] = paginate(ctx, 'DescribeSnapshots', params, result, limit);
   return (
     itemSet(
       'snapshotSet',
@@ -885,7 +887,7 @@ function describeSpotFleetRequests(ctx: Ec2Context, params: Params): string {
   }
   const idSet = new Set(ids);
   const result = ids.length > 0 ? inRegion.filter((r) => idSet.has(r.spotFleetRequestId)) : inRegion;
-  const [page, next] = paginate('DescribeSpotFleetRequests', params, result, limit);
+  const [page, next] = paginate(ctx, 'DescribeSpotFleetRequests', params, result, limit);
   return (
     itemSet(
       'spotFleetRequestConfigSet',
@@ -1000,7 +1002,7 @@ function describeImageUsageReports(ctx: Ec2Context, params: Params): string {
   const reports = selectReports(ctx, params).filter((r) =>
     matchesFilters(r, filters, (x, n) => (n === 'state' ? [reportState(x)] : n === 'creation-time' ? [x.creationTime] : undefined)),
   );
-  const [page, next] = paginate('DescribeImageUsageReports', params, reports, limit);
+  const [page, next] = paginate(ctx, 'DescribeImageUsageReports', params, reports, limit);
   const items = page.map((r) => {
     const st = reportState(r);
     r.polls += 1;
@@ -1043,7 +1045,7 @@ function describeImageUsageReportEntries(ctx: Ec2Context, params: Params): strin
         n === 'account-id' ? [x.accountId] : n === 'resource-type' ? [x.resourceType] : undefined,
       ),
     );
-  const [page, next] = paginate('DescribeImageUsageReportEntries', params, entries, limit);
+  const [page, next] = paginate(ctx, 'DescribeImageUsageReportEntries', params, entries, limit);
   return (
     itemSet(
       'imageUsageReportEntrySet',

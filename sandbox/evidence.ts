@@ -70,14 +70,16 @@ export function jsonToParams(value: JsonObject): Params {
 // ---------------------------------------------------------------- pagination
 
 function page<T>(
+  state: SandboxState,
   kind: string,
   binding: unknown,
   all: T[],
   raw: string | undefined,
-  limit: number,
+  asked: number,
   fail: (msg: string) => ApiError,
 ): { items: T[]; next?: string } {
   const offset = readToken(kind, binding, raw, fail);
+  const limit = state.pageCap === undefined ? asked : Math.min(asked, state.pageCap);
   const items = all.slice(offset, offset + limit);
   return offset + limit < all.length ? { items, next: makeToken(kind, binding, offset + limit) } : { items };
 }
@@ -121,6 +123,7 @@ export function handleAutoScaling(state: SandboxState, region: string, action: s
     .filter((lc) => lc.region === region && (wanted.size === 0 || wanted.has(lc.name)))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const { items, next } = page(
+    state,
     'DescribeLaunchConfigurations',
     { region, names },
     all,
@@ -309,7 +312,7 @@ function describeComputeEnvironments(state: SandboxState, region: string, body: 
   const all = state.batchComputeEnvironments.filter(
     (ce) => ce.region === region && (wanted.size === 0 || wanted.has(ce.name) || wanted.has(batchComputeEnvironmentArn(me, ce))),
   );
-  const { items, next } = page('DescribeComputeEnvironments', { region, names }, all, nextToken, limit, fail);
+  const { items, next } = page(state, 'DescribeComputeEnvironments', { region, names }, all, nextToken, limit, fail);
   return { computeEnvironments: items.map((ce) => computeEnvironmentJson(state, ce)), ...(next ? { nextToken: next } : {}) };
 }
 
@@ -365,7 +368,7 @@ function listClusters(state: SandboxState, region: string, body: JsonObject): Js
       return true;
     })
     .sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime) || (a.id < b.id ? -1 : 1));
-  const { items, next } = page('ListClusters', { region, states, after, before }, all, marker, EMR_PAGE, invalidRequest);
+  const { items, next } = page(state, 'ListClusters', { region, states, after, before }, all, marker, EMR_PAGE, invalidRequest);
   const me = state.accountId;
   return {
     Clusters: items.map((c) => ({
@@ -444,6 +447,7 @@ function listRules(state: SandboxState, region: string, body: JsonObject): JsonO
       tags.every((t) => r.resourceTags.some((rt) => rt.key === t.key && rt.value === t.value)),
   );
   const { items, next } = page(
+    state,
     'ListRules',
     { region, resourceType, lockState, tags },
     all,

@@ -454,8 +454,9 @@ export class OrganizationRuntime implements OrganizationView {
       if (!m || m[1] !== binding) throw invalidInput('INVALID_NEXT_TOKEN', 'The NextToken is not valid.');
       offset = Number(m[2]);
     }
-    const page = all.slice(offset, offset + limit);
-    const next = offset + limit < all.length ? Buffer.from(`${binding}.${offset + limit}`).toString('base64url') : undefined;
+    const size = this.home.pageCap === undefined ? limit : Math.min(limit, this.home.pageCap);
+    const page = all.slice(offset, offset + size);
+    const next = offset + size < all.length ? Buffer.from(`${binding}.${offset + size}`).toString('base64url') : undefined;
     return { [key]: page.map(toJson), ...(next ? { NextToken: next } : {}) };
   }
 

@@ -24,6 +24,7 @@ import {
   organizationsError,
 } from './organization';
 import type { CallerIdentity } from './organization';
+import { damageAnswer } from './damage';
 import { containsParams, decodeQuery, escapeXml } from './query';
 import { FaultInjector, Throttle, throttleConfig } from './realism';
 import {
@@ -38,7 +39,18 @@ import {
   STS_NAMESPACE,
 } from './services';
 import { ApiError, SandboxState } from './state';
-import type { CallRecord, FaultRule, Params, SandboxAccount, SandboxOrganization, ServiceName, TamperRule, ThrottleConfig } from './types';
+import type {
+  CallHook,
+  CallRecord,
+  FaultRule,
+  HookedCall,
+  Params,
+  SandboxAccount,
+  SandboxOrganization,
+  ServiceName,
+  TamperRule,
+  ThrottleConfig,
+} from './types';
 
 export interface SandboxOptions {
   /** Port to listen on (default: a free one). */
@@ -57,6 +69,10 @@ export interface SandboxOptions {
   tamper?: TamperRule[];
   /** The sandbox clock (deprecation, protection cooldown); default: the real clock. */
   clock?: () => Date;
+  /** At most this many items a page of every paginated read (see `SandboxState.pageCap`). */
+  pageCap?: number;
+  /** Changes made at a chosen call (see `CallHook`). */
+  hooks?: CallHook[];
 }
 
 export interface Sandbox {
@@ -79,6 +95,8 @@ export interface Sandbox {
   /** `false` turns throttling off; `true` or a partial config turns it on with fresh (full) buckets. */
   setThrottle(throttle: boolean | Partial<ThrottleConfig>): void;
   setLatency(ms: number): void;
+  /** Replaces the hooks (each fires once; see `CallHook`). */
+  setHooks(hooks: CallHook[]): void;
   clearCalls(): void;
   stop(): Promise<void>;
 }
@@ -175,6 +193,26 @@ export async function startSandbox(
     if (entry === undefined) return undefined;
     entry.left -= 1;
     return { ...reply, body: entry.rule.rewrite(reply.body, params) };
+  };
+  for (const s of accounts.values()) s.pageCap = options.pageCap;
+  let hooks: { hook: CallHook; seen: number; fired: boolean }[] = [];
+  const setHooks = (list: CallHook[]): void => {
+    hooks = list.map((hook) => ({ hook, seen: 0, fired: false }));
+  };
+  setHooks(options.hooks ?? []);
+  const fireHooks = (call: HookedCall): void => {
+    for (const entry of hooks) {
+      const { hook } = entry;
+      if (entry.fired) continue;
+      if (hook.service !== undefined && hook.service !== call.service) continue;
+      if (hook.action !== '*' && hook.action !== call.action) continue;
+      if (hook.accountId !== undefined && hook.accountId !== call.accountId) continue;
+      if (hook.match !== undefined && !(typeof hook.match === 'function' ? hook.match(call.params) : containsParams(call.params, hook.match))) continue;
+      entry.seen += 1;
+      if (entry.seen < (hook.nth ?? 1)) continue;
+      entry.fired = true;
+      hook.run(call);
+    }
   };
 
   const xml = (status: number, body: string, errorCode?: string): Reply => ({
@@ -323,7 +361,8 @@ export async function startSandbox(
       if (method === 'PUT' && contentType) params.ContentType = contentType;
     }
 
-    const record = (answer: Reply, injected?: 'fault' | 'throttle'): Reply => {
+    fireHooks({ seq: mySeq, service, action, region, params, ...accountFields });
+    const record = (answer: Reply, injected?: CallRecord['injected']): Reply => {
       const tampered = caller && !injected ? tamper(service, action, params, caller.state.accountId, answer) : undefined;
       const reply = tampered ?? answer;
       const mark = tampered ? 'tamper' : injected;
@@ -354,7 +393,7 @@ export async function startSandbox(
       return record(errorReply(service, new ApiError('RequestLimitExceeded', 'Request limit exceeded.', 503), requestId, s3req), 'throttle');
     }
     const fault = faults.decide(service, action, params, acting.accountId, org !== undefined);
-    if (fault) {
+    if (fault && fault.answer === undefined) {
       if (fault.afterEffect === true && service === 'ec2') {
         try {
           handleEc2({ state: acting, region }, action, params);
@@ -365,52 +404,58 @@ export async function startSandbox(
       const err = new ApiError(fault.code, fault.message ?? `Injected fault ${fault.code}`, fault.status);
       return record(errorReply(service, err, requestId, s3req), 'fault');
     }
-    try {
-      switch (service) {
-        case 'ec2': {
-          const inner = handleEc2({ state: acting, region }, action, params);
-          return record(
-            xml(
+    // The answer of a call that passed throttling and faults.
+    const serve = (): Reply => {
+      try {
+        switch (service) {
+          case 'ec2': {
+            const inner = handleEc2({ state: acting, region }, action, params);
+            return xml(
               200,
               `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${EC2_NAMESPACE}"><requestId>${requestId}</requestId>${inner}</${action}Response>`,
-            ),
-          );
+            );
+          }
+          case 'sns':
+            return xml(200, queryResponse(SNS_NAMESPACE, action, handleSns(acting, region, action, params), requestId));
+          case 'sts': {
+            const inner = org ? org.handleSts(caller, action, params) : handleSts(acting, action);
+            return xml(200, queryResponse(STS_NAMESPACE, action, inner, requestId));
+          }
+          case 'autoscaling':
+            return xml(200, queryResponse(AUTOSCALING_NAMESPACE, action, handleAutoScaling(acting, region, action, params), requestId));
+          case 'organizations': {
+            if (!org) throw new ApiError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.', 400);
+            return {
+              status: 200,
+              headers: { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': requestId },
+              body: JSON.stringify(org.handleOrganizations(caller, action, jsonBody)),
+            };
+          }
+          case 'batch':
+          case 'elasticmapreduce':
+          case 'rbin': {
+            const doc = handleJson(acting, region, service, route as JsonRoute, jsonBody);
+            return {
+              status: 200,
+              headers: { 'Content-Type': jsonContentType(service), 'x-amzn-RequestId': requestId },
+              body: JSON.stringify(doc),
+            };
+          }
+          case 's3': {
+            const r = handleS3(acting, action, { method, bucket: s3req.bucket, key: s3req.key, headers: req.headers, body });
+            return { status: r.status, headers: { ...r.headers, 'x-amz-request-id': requestId }, body: r.body };
+          }
         }
-        case 'sns':
-          return record(xml(200, queryResponse(SNS_NAMESPACE, action, handleSns(acting, region, action, params), requestId)));
-        case 'sts': {
-          const inner = org ? org.handleSts(caller, action, params) : handleSts(acting, action);
-          return record(xml(200, queryResponse(STS_NAMESPACE, action, inner, requestId)));
-        }
-        case 'autoscaling':
-          return record(xml(200, queryResponse(AUTOSCALING_NAMESPACE, action, handleAutoScaling(acting, region, action, params), requestId)));
-        case 'organizations': {
-          if (!org) throw new ApiError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.', 400);
-          return record({
-            status: 200,
-            headers: { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': requestId },
-            body: JSON.stringify(org.handleOrganizations(caller, action, jsonBody)),
-          });
-        }
-        case 'batch':
-        case 'elasticmapreduce':
-        case 'rbin': {
-          const doc = handleJson(acting, region, service, route as JsonRoute, jsonBody);
-          return record({
-            status: 200,
-            headers: { 'Content-Type': jsonContentType(service), 'x-amzn-RequestId': requestId },
-            body: JSON.stringify(doc),
-          });
-        }
-        case 's3': {
-          const r = handleS3(acting, action, { method, bucket: s3req.bucket, key: s3req.key, headers: req.headers, body });
-          return record({ status: r.status, headers: { ...r.headers, 'x-amz-request-id': requestId }, body: r.body });
-        }
+      } catch (e) {
+        const err = e instanceof ApiError ? e : new ApiError('InternalError', e instanceof Error ? e.message : String(e), 500);
+        return errorReply(service, err, requestId, s3req);
       }
-    } catch (e) {
-      const err = e instanceof ApiError ? e : new ApiError('InternalError', e instanceof Error ? e.message : String(e), 500);
-      return record(errorReply(service, err, requestId, s3req));
-    }
+    };
+    const reply = serve();
+    if (fault?.answer === undefined || reply.status !== 200) return record(reply);
+    const text = typeof reply.body === 'string' ? reply.body : reply.body.toString('utf8');
+    const json = !(reply.headers['Content-Type'] ?? '').includes('xml');
+    return record({ ...reply, body: damageAnswer(text, fault.answer, json, fault.occurrence) }, 'answer');
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -462,6 +507,7 @@ export async function startSandbox(
     setLatency: (ms) => {
       latencyMs = ms;
     },
+    setHooks,
     clearCalls: () => {
       calls.length = 0;
     },

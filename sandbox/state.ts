@@ -94,6 +94,11 @@ export class SandboxState {
   private indexedLength = -1;
   /** Set in organization mode: the organization the account belongs to. */
   org: OrganizationView | undefined;
+  /**
+   * At most this many items a page of every paginated read (AWS may return fewer than asked);
+   * undefined: pages as large as the request allows. Lets tests reach later pages with few items.
+   */
+  pageCap: number | undefined;
 
   constructor(
     readonly account: SandboxAccount,

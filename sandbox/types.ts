@@ -344,7 +344,8 @@ export interface CallRecord {
   params: Params;
   status: number;
   errorCode?: string;
-  injected?: 'fault' | 'throttle' | 'tamper';
+  /** `tamper`: a successful answer rewritten (`TamperRule`); `answer`: served, then the answer was damaged (`FaultRule.answer`). */
+  injected?: 'fault' | 'throttle' | 'tamper' | 'answer';
   /**
    * Organization mode only: the account the call acted as (chosen by the credentials; absent
    * when the credentials named no account of the organization).
@@ -381,6 +382,16 @@ export interface FaultRule {
    * whose answer was lost, e.g. a 500 after the change; the SDK's retry then meets the new state).
    */
   afterEffect?: boolean;
+  /**
+   * Instead of an error, serve the call (its effects happen) and damage its answer: `truncate`
+   * cuts the body in half; `drop-list` removes the list the answer must carry (the element holding
+   * the first `item`/`member`, or the first array of a JSON answer); `corrupt-id` rewrites one AMI
+   * or account ID of the answer into a malformed one (the `occurrence`-th, counted modulo how
+   * many there are). `code` and `status` are ignored then.
+   */
+  answer?: AnswerDamage;
+  /** Which ID `corrupt-id` rewrites (default 0, the first). */
+  occurrence?: number;
 }
 
 /**
@@ -396,6 +407,35 @@ export interface TamperRule {
   accountId?: string;
   rewrite: (body: string, params: Params) => string;
   times?: number;
+}
+
+export type AnswerDamage = 'truncate' | 'drop-list' | 'corrupt-id';
+
+/** The call a hook sees (before it is served). */
+export interface HookedCall {
+  seq: number;
+  service: ServiceName;
+  action: string;
+  region: string;
+  params: Params;
+  /** Organization mode: the account the call acts as. */
+  accountId?: string;
+}
+
+/**
+ * Changes the sandbox at a chosen moment: `run` is called once, synchronously, when the `nth`
+ * matching call arrives (before latency, throttling and faults, so the call itself already sees
+ * the change). Used to change the account between a tool's reads and its writes.
+ */
+export interface CallHook {
+  service?: ServiceName;
+  /** The API action, or `*` for any. */
+  action: string;
+  match?: ((params: Params) => boolean) | Params;
+  accountId?: string;
+  /** 1-based; default 1. */
+  nth?: number;
+  run: (call: HookedCall) => void;
 }
 
 export type ThrottleClass = 'describe' | 'tags' | 'deregister' | 'mutating';

@@ -124,7 +124,7 @@ describe('AmiGuard resources (default settings)', () => {
           Match.objectLike({
             Effect: 'Allow',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
           }),
         ]),
       },
@@ -195,8 +195,16 @@ describe('AmiGuard resources (default settings)', () => {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
     });
     template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
-    expect(statement(template, 'ReadImages')).toMatchObject({ Action: READ_ACTIONS, Resource: '*' });
-    expect(statement(template, 'ReadImageReferences')).toMatchObject({ Action: REFERENCE_READ_ACTIONS, Resource: '*' });
+    expect(statement(template, 'ReadImages')).toMatchObject({
+      Action: ['ec2:DescribeImages', 'ec2:DescribeImageReferences', 'ec2:DescribeSnapshots'],
+      Resource: '*',
+    });
+    const calledViaEc2 = { 'ForAnyValue:StringEquals': { 'aws:CalledVia': ['ec2-images.amazonaws.com'] } };
+    expect(statement(template, 'ReadReferencesThroughEc2')).toMatchObject({ Resource: '*', Condition: calledViaEc2 });
+    for (const sid of ['ReadReferencingParameters', 'ReadReferencingImageRecipes', 'ReadReferencingContainerRecipes']) {
+      expect(statement(template, sid).Condition).toEqual(calledViaEc2);
+      expect(statement(template, sid).Resource).not.toBe('*');
+    }
     expect(statement(template, 'StoreReports')).toMatchObject({
       Action: 's3:PutObject',
       Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^AmiGuardReportBucket/), 'Arn'] }, '/reports/*']] },
@@ -216,18 +224,17 @@ describe('AmiGuard resources (default settings)', () => {
       Action: OTHER_SOURCE_ACTIONS,
       Resource: '*',
     });
-    const scoped = statement(template, 'ReadClustersAndRetentionRules');
-    expect(scoped.Action).toEqual(SCOPED_SOURCE_ACTIONS);
     const arn = (service: string, resource: string) => ({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:us-east-1:`, { Ref: 'AWS::AccountId' }, `:${resource}`]],
     });
-    expect(scoped.Resource).toEqual([arn('elasticmapreduce', 'cluster/*'), arn('rbin', 'rule/*')]);
-    expect(scoped.Condition).toBeUndefined();
+    expect(statement(template, 'ReadClusters')).toMatchObject({ Action: 'elasticmapreduce:DescribeCluster', Resource: arn('elasticmapreduce', 'cluster/*') });
+    expect(statement(template, 'ReadRetentionRules')).toMatchObject({ Action: 'rbin:GetRule', Resource: arn('rbin', 'rule/*') });
+    expect(statement(template, 'ReadClusters').Condition).toBeUndefined();
   });
 
   it('has no usage-report actions unless usageReport is on', () => {
     for (const action of USAGE_REPORT_ACTIONS) expect(actionsOf(template)).not.toContain(action);
-    expect(roleStatements(template).find((entry) => entry.Sid === 'ReportImageUsage')).toBeUndefined();
+    expect(roleStatements(template).find((entry) => entry.Sid === 'CreateImageUsageReports')).toBeUndefined();
   });
 
   it('grants exactly the listed actions and nothing else', () => {
@@ -256,10 +263,10 @@ describe('evidence options', () => {
   it('usageReport adds exactly the three usage-report actions, in every mode', () => {
     for (const mode of ['report', 'cleanup'] as const) {
       const { template } = synthesizeMode(mode, { usageReport: 'true' });
-      expect(statement(template, 'ReportImageUsage')).toEqual({
-        Sid: 'ReportImageUsage',
-        Effect: 'Allow',
-        Action: USAGE_REPORT_ACTIONS,
+      expect(statement(template, 'CreateImageUsageReports')).toMatchObject({ Action: 'ec2:CreateImageUsageReport' });
+      expect(statement(template, 'CreateImageUsageReports').Resource).not.toBe('*');
+      expect(statement(template, 'ReadImageUsageReports')).toMatchObject({
+        Action: ['ec2:DescribeImageUsageReports', 'ec2:DescribeImageUsageReportEntries'],
         Resource: '*',
       });
       const without = new Set(actionsOf(synthesizeMode(mode).template));
@@ -282,7 +289,7 @@ describe('evidence options', () => {
 
   it('scopes DescribeCluster and GetRule to every configured region', () => {
     const { template } = synthesizeMode('report', { regions: 'us-east-1,eu-west-1' });
-    const resources = JSON.stringify(statement(template, 'ReadClustersAndRetentionRules').Resource);
+    const resources = JSON.stringify([statement(template, 'ReadClusters').Resource, statement(template, 'ReadRetentionRules').Resource]);
     for (const region of ['us-east-1', 'eu-west-1']) {
       expect(resources).toContain(`:elasticmapreduce:${region}:`);
       expect(resources).toContain(`:rbin:${region}:`);

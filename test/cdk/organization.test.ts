@@ -5,8 +5,21 @@ import type { Mode } from '../../lambda/contract';
 import { createApp } from '../../bin/app';
 import { AmiGuardMemberRole, AmiGuardOrganization } from '../../lib/ami-guard-organization';
 import type { AmiGuardOrganizationStack } from '../../lib/ami-guard-organization-stack';
-import { IMAGE_READ_ACTIONS, OTHER_SOURCE_ACTIONS, REFERENCE_READ_ACTIONS } from '../../lib/permissions';
+import { OTHER_SOURCE_ACTIONS } from '../../lib/permissions';
 import { synthesizeMode } from './fixtures';
+
+const IMAGE_READ_ACTIONS = ['ec2:DescribeImages', 'ec2:DescribeImageReferences', 'ec2:GetImageAncestry', 'ec2:DescribeImageAttribute', 'ec2:DescribeSnapshots'];
+const REFERENCE_READ_ACTIONS = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeLaunchTemplates',
+  'ec2:DescribeLaunchTemplateVersions',
+  'ssm:DescribeParameters',
+  'ssm:GetParameters',
+  'imagebuilder:ListImageRecipes',
+  'imagebuilder:GetImageRecipe',
+  'imagebuilder:ListContainerRecipes',
+  'imagebuilder:GetContainerRecipe',
+];
 
 const ORGANIZATION = { organization: 'true', organizationId: 'o-a1b2c3d4e5', orgUnitIds: 'ou-ab12-cd34ef56,ou-ab12-gh78ij90' };
 
@@ -149,7 +162,7 @@ describe('member role StackSet', () => {
       Condition: { StringLike: { 'ec2:ResourceTag/ami-guard:verdict': 'safe/ami-*' } },
     });
     expect(statements.find((statement) => statement.Sid === 'DeleteSnapshotsOfDeregisteredImages')?.Resource).toContainEqual({
-      'Fn::Sub': 'arn:${AWS::Partition}:ec2:eu-west-1:${AWS::AccountId}:snapshot/*',
+      'Fn::Sub': 'arn:${AWS::Partition}:ec2:eu-west-1::snapshot/*',
     });
   });
 
@@ -180,12 +193,14 @@ describe('central role and function', () => {
   const bySid = (sid: string) => statements.find((statement) => statement.Sid === sid);
 
   it('reads the organization and assumes only the member role inside the organization', () => {
-    expect(asList(bySid('ReadOrganization')?.Action ?? [])).toEqual([
-      'organizations:DescribeOrganization',
-      'organizations:ListAccounts',
-      'organizations:ListAccountsForParent',
-      'organizations:ListOrganizationalUnitsForParent',
-    ]);
+    expect(asList(bySid('ReadOrganization')?.Action ?? [])).toEqual(['organizations:DescribeOrganization', 'organizations:ListAccounts']);
+    expect(bySid('ListOrganizationUnits')).toMatchObject({
+      Action: ['organizations:ListAccountsForParent', 'organizations:ListOrganizationalUnitsForParent'],
+      Resource: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':organizations::*:root/o-a1b2c3d4e5/r-*']] },
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':organizations::*:ou/o-a1b2c3d4e5/ou-*']] },
+      ],
+    });
     expect(bySid('AssumeMemberRoles')).toEqual({
       Sid: 'AssumeMemberRoles',
       Effect: 'Allow',
@@ -254,10 +269,12 @@ describe('state machine', () => {
     expect(states.States.Decide).toMatchObject({ Parameters: { step: 'decide', 'gathered.$': '$.gathered', 'listingKey.$': '$.listingKey' } });
   });
 
-  it('retries a gather on Lambda throttling and service errors with backoff, and tolerates failed accounts', () => {
+  it('retries a gather on Lambda throttling and service errors with backoff, never after a timeout, and tolerates failed accounts', () => {
     const retries = map.ItemProcessor.States.GatherAccount.Retry;
     expect(retries[0]).toMatchObject({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException', 'Lambda.ServiceException']), MaxAttempts: 6, BackoffRate: 2 });
-    expect(retries[1]).toMatchObject({ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1 });
+    // A Lambda timeout arrives as Lambda.Unknown, which States.TaskFailed matches: the retrier before it stops that.
+    expect(retries[1]).toEqual({ ErrorEquals: ['Lambda.Unknown'], MaxAttempts: 0 });
+    expect(retries[2]).toMatchObject({ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1 });
     expect(map.ToleratedFailurePercentage).toBe(100);
   });
 

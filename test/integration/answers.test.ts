@@ -205,7 +205,7 @@ describe('an organization', () => {
   afterEach(() => sandbox.setTampering([]));
 
   it('lists the accounts of an OU', async () => {
-    expect(await createOrganizationGateway().listAccountsUnder(OU)).toEqual([MEMBER]);
+    expect(await createOrganizationGateway().listAccountsUnder(OU)).toEqual([{ id: MEMBER, status: 'ACTIVE' }]);
   });
 
   it('fails, not answers an empty OU, when ListAccountsForParent comes without Accounts', async () => {

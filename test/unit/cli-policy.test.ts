@@ -33,7 +33,7 @@ describe('ami-guard policy', () => {
     const cleanup = cliPolicy({ mode: 'cleanup', usageReport: false, regions: ['eu-west-1'] });
     const deregister = cleanup.Statement.find((s) => s.Action.includes('ec2:DeregisterImage'));
     expect(deregister?.Resource).toEqual(['arn:aws:ec2:eu-west-1::image/*']);
-    expect(deregister?.Condition).toEqual({ StringEquals: { 'ec2:ResourceTag/ami-guard:verdict': 'safe' } });
+    expect(deregister?.Condition).toEqual({ StringLike: { 'ec2:ResourceTag/ami-guard:verdict': 'safe/ami-*' } });
 
     expect(cliPolicy({ mode: 'report', usageReport: true }).Statement.flatMap((s) => s.Action)).toContain('ec2:CreateImageUsageReport');
     expect(JSON.parse(renderCliPolicy({ mode: 'protect', usageReport: false }))).toEqual(cliPolicy({ mode: 'protect', usageReport: false }));

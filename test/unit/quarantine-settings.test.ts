@@ -31,7 +31,7 @@ it('grants DisableImage only in cleanup and only on images tagged safe; EnableIm
   expect(actionsOf(modeStatements('report', arn))).toEqual([]);
   expect(actionsOf(modeStatements('protect', arn))).not.toContain('ec2:DisableImage');
   const cleanup = modeStatements('cleanup', arn);
-  expect(cleanup.find((s) => s.actions.includes('ec2:DisableImage'))).toEqual({
+  expect(cleanup.find((s) => s.actions.includes('ec2:DisableImage'))).toMatchObject({
     sid: 'QuarantineSafeImages',
     actions: ['ec2:DisableImage'],
     resources: ['arn:aws:ec2:us-east-1::image/*'],

@@ -31,6 +31,8 @@ export interface ActContext {
   readonly errors: RunError[];
   readonly progress: (message: string) => void;
   readonly shouldStop: () => boolean;
+  /** once true, no further change is attempted: the rest is reported as not attempted */
+  readonly interrupted?: () => boolean;
 }
 
 type Mutation = Exclude<PlannedAction, { action: 'skip' }>;
@@ -41,6 +43,13 @@ export async function carryOut(plans: readonly ImagePlan[], context: ActContext)
 
   const marked = new Set<string>();
   await perRegion(plans, async (plan) => {
+    if (context.interrupted?.() === true) {
+      for (const mark of plan.marks) {
+        const action = mark.action === 'skip' ? mark.skipped : mark.action;
+        outcomeOf(plan.image).actions.push({ action, outcome: 'skipped', detail: 'not attempted: the run was interrupted' });
+      }
+      return;
+    }
     if (await applyMarks(plan.image, plan.marks, outcomeOf(plan.image), context)) marked.add(keyOf(plan.image));
   });
 
@@ -62,6 +71,28 @@ export async function carryOut(plans: readonly ImagePlan[], context: ActContext)
     if (recheck === undefined) skipDeregistration(outcomeOf(image), 'the re-check before deregistration did not run');
     else await deregisterIfStillDue(recheck, outcomeOf(image), context);
   });
+  return outcomes;
+}
+
+/**
+ * A dry run: every action of the plan reported as `planned`, nothing called. The deregistrations
+ * are listed with the snapshots that would go; the re-check that would clear each one right
+ * before is not run (it is part of carrying out, and its writes are never wanted here).
+ */
+export function describePlan(plans: readonly ImagePlan[]): Map<string, Outcome> {
+  const outcomes = new Map<string, Outcome>();
+  for (const plan of plans) {
+    const actions: ActionEntry[] = plan.marks.map((mark) =>
+      mark.action === 'skip'
+        ? { action: mark.skipped, outcome: 'skipped', detail: mark.why }
+        : { action: mark.action, outcome: 'planned', ...detailOf(mark) },
+    );
+    if (plan.deregister) {
+      const snapshots = plan.image.snapshots.map((s) => `${s.snapshotId} (${s.sizeGiB} GiB)`).join(', ') || 'no snapshots';
+      actions.push({ action: 'deregister', outcome: 'planned', detail: `after a re-check right before it; snapshots that would be deleted: ${snapshots}` });
+    }
+    outcomes.set(keyOf(plan.image), { actions });
+  }
   return outcomes;
 }
 
@@ -124,6 +155,8 @@ async function applyMarks(image: ImageRecord, marks: readonly PlannedAction[], o
 function detailOf(mark: Mutation): { detail?: string } {
   if (mark.action === 'tag') return { detail: Object.entries(mark.tags).map(([k, v]) => `${k}=${v}`).join(', ') };
   if (mark.action === 'untag') return { detail: mark.keys.join(', ') };
+  if (mark.action === 'disable-image') return { detail: 'quarantine: nothing can launch it; it had no launch permission at its check (a shared image is never safe)' };
+  if (mark.action === 'enable-image') return { detail: 'the quarantine is lifted: the image can launch again; launch permissions DisableImage removed are NOT restored' };
   return {};
 }
 
@@ -138,6 +171,10 @@ function call(gateway: AwsGateway, image: ImageRecord, mark: Mutation): Promise<
       return gateway.enableDeregistrationProtection(region, imageId);
     case 'disable-deregistration-protection':
       return gateway.disableDeregistrationProtection(region, imageId);
+    case 'disable-image':
+      return gateway.disableImage(region, imageId);
+    case 'enable-image':
+      return gateway.enableImage(region, imageId);
   }
 }
 
@@ -181,6 +218,10 @@ async function readBack(image: ImageRecord, mark: Mutation, gateway: AwsGateway)
         return isProtected(await protection()) ? 'made' : 'not-made';
       case 'disable-deregistration-protection':
         return (await protection()) === 'disabled' ? 'made' : 'not-made';
+      case 'disable-image':
+        return now.state === 'disabled' ? 'made' : 'not-made';
+      case 'enable-image':
+        return now.state !== 'disabled' ? 'made' : 'not-made';
     }
   } catch (error) {
     return { unknown: describeError(error) };

@@ -32,6 +32,8 @@ export const DEFAULT_POLICY: PolicySettings = {
 
 export const DEFAULT_GRACE_DAYS = 14;
 export const DEFAULT_MAX_DEREGISTER = 50;
+/** A quarantine longer than a year is a mistake in the setting, not a plan. */
+export const MAX_QUARANTINE_DAYS = 365;
 
 /** The sources beyond DescribeImageReferences, each named by the resource type of its `referenced` reasons. */
 export const EXTRA_SOURCES = [
@@ -62,6 +64,10 @@ export interface RunConfig {
   readonly policy: PolicySettings;
   readonly graceDays: number;
   readonly maxDeregister: number;
+  /** cleanup: disable a safe image past its grace first, and deregister it this many days later (default 0: at once) */
+  readonly quarantineDays?: number;
+  /** protect and cleanup: plan every action and report it, change nothing (default false) */
+  readonly dryRun?: boolean;
   readonly topicArn?: string;
   /** run an EC2 AMI usage report for shared candidates (default false) */
   readonly usageReport?: boolean;
@@ -158,6 +164,8 @@ export type ActionName =
   | 'disable-deregistration-protection'
   | 'tag'
   | 'untag'
+  | 'disable-image'
+  | 'enable-image'
   | 'deregister';
 
 export interface SnapshotOutcome {
@@ -168,7 +176,8 @@ export interface SnapshotOutcome {
 
 export interface ActionEntry {
   readonly action: ActionName;
-  readonly outcome: 'done' | 'failed' | 'skipped';
+  /** `planned`: a dry run's plan, not carried out */
+  readonly outcome: 'done' | 'failed' | 'skipped' | 'planned';
   readonly detail?: string;
   readonly error?: string;
   readonly snapshots?: readonly SnapshotOutcome[];
@@ -194,6 +203,14 @@ export interface ImageEntry {
   readonly snapshots: readonly SnapshotEntry[];
   readonly actions: readonly ActionEntry[];
   readonly recycleBin: RecycleBinStatus;
+  /** safe images: when ami-guard first found the image safe (its mark, or this run) */
+  readonly safeSince?: string;
+  /** safe images: when its grace period ends and a cleanup may act on it */
+  readonly eligibleOn?: string;
+  /** quarantined images: when ami-guard disabled it */
+  readonly quarantinedSince?: string;
+  /** quarantined images: when a cleanup deregisters it, if still safe on the re-check then */
+  readonly deregisterOn?: string;
 }
 
 export interface RunError {
@@ -215,6 +232,8 @@ export interface ReportSummary {
   readonly reclaimableSnapshotGiB: number;
   /** GiB of snapshots actually deleted in this run */
   readonly reclaimedSnapshotGiB: number;
+  /** GiB of snapshots of the safe images still registered after this run (a dry run changes nothing) */
+  readonly stillReclaimableSnapshotGiB: number;
   /** an estimate: reclaimableSnapshotGiB x snapshotPricePerGiBMonth, in USD a month */
   readonly estimatedMonthlySavingUsd: number;
   readonly snapshotPricePerGiBMonth: number;
@@ -227,6 +246,8 @@ export interface Report {
   readonly finishedAt: string;
   readonly trigger: Trigger;
   readonly mode: Mode;
+  /** present and true when the run only planned: nothing was changed in AWS */
+  readonly dryRun?: true;
   readonly regions: readonly string[];
   readonly summary: ReportSummary;
   readonly images: readonly ImageEntry[];

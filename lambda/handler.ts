@@ -149,9 +149,6 @@ export function parseEvent(event: unknown, settings: RuntimeSettings): Invocatio
   }
   const manual = manualEventSchema.safeParse(event);
   if (!manual.success) throw invalidEvent(event, manual.error, MANUAL_FIELDS);
-  if (manual.data.dryRun === true) {
-    throw new InvalidEventError('invalid event dryRun: true is not supported yet: nothing was checked or changed (run with mode "report" to see the verdicts)');
-  }
   return { config: manualConfig(manual.data, settings), notify: manual.data.notify ?? false };
 }
 
@@ -168,6 +165,7 @@ function manualConfig(event: ManualEvent, settings: RuntimeSettings): RunConfig 
     mode,
     trigger: 'manual',
     ...deployedRunConfig(settings),
+    ...(event.dryRun === true ? { dryRun: true } : {}),
   };
 }
 

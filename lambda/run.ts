@@ -2,13 +2,13 @@
 // Organization mode (run-org.ts) runs the same phases per account, with evidence from the others.
 
 import { randomUUID } from 'node:crypto';
-import { carryOut, type Outcome } from './act';
+import { carryOut, describePlan, type Outcome } from './act';
 import type { AwsGateway } from './aws/gateway';
 import { DEFAULT_USAGE_REPORT_WAIT_SECONDS, type ImageEntry, type Report, type RunConfig, type RunError } from './contract';
 import { gatherEvidence, gatherInventory, type GatherContext } from './gather';
 import { indexLineage, type LineageIndex } from './engine/lineage';
 import { keyOf, type Evidence, type ImageRecord, type Inventory } from './engine/model';
-import { planActions, type PlanSettings } from './engine/plan';
+import { planActions, quarantineDates, quarantinedSince, safeDates, type PlanSettings } from './engine/plan';
 import { candidacyOf, familyOf, selectCandidates } from './engine/policy';
 import { inventoryDoubts, judge, notFoundDecision, type Judgement } from './engine/verdict';
 import { buildReport } from './report/json';
@@ -19,6 +19,8 @@ export interface RunDeps {
   readonly progress?: (message: string) => void;
   /** milliseconds left before the caller must stop; the run stops starting new checks when none are left */
   readonly remainingMs?: () => number;
+  /** the signal that interrupted the run (SIGINT, SIGTERM), once one has: nothing new starts, no change is made */
+  readonly interruptedBy?: () => string | undefined;
 }
 
 /** What one run shares across its phases (and, in organization mode, across accounts). */
@@ -28,6 +30,8 @@ export interface RunContext {
   readonly errors: RunError[];
   readonly progress: (message: string) => void;
   readonly shouldStop: () => boolean;
+  /** true once a signal interrupted the run: from then on no change is made in AWS */
+  readonly interrupted: () => boolean;
 }
 
 export function runContext(config: RunConfig, deps: Omit<RunDeps, 'gateway'>): RunContext {
@@ -38,7 +42,13 @@ export function runContext(config: RunConfig, deps: Omit<RunDeps, 'gateway'>): R
     startedAt: deps.now(),
     errors,
     progress: deps.progress ?? (() => undefined),
+    interrupted: () => deps.interruptedBy?.() !== undefined,
     shouldStop: () => {
+      const signal = deps.interruptedBy?.();
+      if (!stopped && signal !== undefined) {
+        stopped = true;
+        errors.push({ check: 'run', message: `the run was interrupted (${signal}): checks not started are reported as not checked, changes not started were not made` });
+      }
       if (!stopped && deps.remainingMs !== undefined && deps.remainingMs() <= 0) {
         stopped = true;
         errors.push({ check: 'run', message: 'the run reached its time limit: checks not started are reported as not checked' });
@@ -95,9 +105,11 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
     now: startedAt,
     graceDays: config.graceDays,
     maxDeregister: config.maxDeregister,
+    quarantineDays: config.quarantineDays ?? 0,
     requireRecycleBin: config.requireRecycleBin ?? false,
   };
-  const outcomes = await carryOut(planActions(judgements, settings), {
+  const plans = planActions(judgements, settings);
+  const outcomes = config.dryRun === true ? describePlan(plans) : await carryOut(plans, {
     gateway,
     settings,
     regions: config.regions,
@@ -105,11 +117,12 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
     errors: context.errors,
     progress: context.progress,
     shouldStop: context.shouldStop,
+    interrupted: context.interrupted,
   });
 
   return [
     ...judgements.map((judgement) => ({
-      ...entryOf(judgement, outcomes.get(keyOf(judgement.image))),
+      ...entryOf(judgement, outcomes.get(keyOf(judgement.image)), settings),
       ...candidateFacts(config, judgement.image, startedAt),
     })),
     ...missing.map((imageId) => ({
@@ -126,6 +139,8 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
 }
 
 export function finish(context: RunContext, imagesScanned: number, images: readonly ImageEntry[], finishedAt: Date): Report {
+  // A signal that came after the last check still makes the report say the run was interrupted.
+  if (context.interrupted()) context.shouldStop();
   return buildReport({
     config: context.config,
     runId: randomUUID(),
@@ -174,19 +189,35 @@ function candidateFacts(config: RunConfig, image: ImageRecord, now: Date): Pick<
   };
 }
 
-function entryOf(judgement: Judgement, outcome: Outcome | undefined): ImageEntry {
+function entryOf(judgement: Judgement, outcome: Outcome | undefined, settings: Pick<PlanSettings, 'now' | 'graceDays' | 'quarantineDays'>): ImageEntry {
   const { image, recycleBin } = judgement;
   const recheck = outcome?.recheck;
+  const verdict = recheck?.verdict ?? judgement.verdict;
   return {
     imageId: image.imageId,
     region: image.region,
     name: image.name,
     creationDate: image.creationDate,
-    verdict: recheck?.verdict ?? judgement.verdict,
+    verdict,
     reasons: recheck ? [...judgement.reasons, ...recheck.reasons] : judgement.reasons,
     lineage: judgement.lineage,
     snapshots: image.snapshots,
     actions: outcome?.actions ?? [],
     recycleBin,
+    ...(verdict === 'safe' ? safeDates(image, settings.now, settings.graceDays) : {}),
+    ...(verdict === 'safe' ? quarantineOf(image, outcome, settings) : {}),
   };
+}
+
+/** A safe image's quarantine: begun in this run (or planned, in a dry run), or by an earlier one. */
+function quarantineOf(
+  image: ImageRecord,
+  outcome: Outcome | undefined,
+  settings: Pick<PlanSettings, 'now' | 'quarantineDays'>,
+): Pick<ImageEntry, 'quarantinedSince' | 'deregisterOn'> {
+  const days = settings.quarantineDays ?? 0;
+  if (outcome?.actions.some((a) => a.action === 'deregister' && a.outcome === 'done')) return {};
+  const now = outcome?.actions.some((a) => a.action === 'disable-image' && (a.outcome === 'done' || a.outcome === 'planned'));
+  const since = now === true ? settings.now.getTime() : quarantinedSince(image);
+  return since === undefined ? {} : quarantineDates(since, days);
 }

@@ -6,6 +6,7 @@ import {
   DEFAULT_API_SHARE,
   DEFAULT_GRACE_DAYS,
   DEFAULT_MAX_DEREGISTER,
+  MAX_QUARANTINE_DAYS,
   DEFAULT_ORG_ROLE_NAME,
   DEFAULT_POLICY,
   DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,
@@ -114,6 +115,7 @@ export const settingsSchema = z
     familyTag: optionalText(formString('tagKey')),
     graceDays: wholeNumber(0).default(DEFAULT_GRACE_DAYS),
     maxDeregister: wholeNumber(0).default(DEFAULT_MAX_DEREGISTER),
+    quarantineDays: wholeNumber(0, MAX_QUARANTINE_DAYS).default(0),
     usageReport: flag().default(false),
     requireRecycleBin: flag().default(false),
     snapshotPricePerGiBMonth: decimal(0).default(DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
@@ -209,6 +211,7 @@ export const RUNTIME_SETTINGS = {
   familyTag: 'AMI_GUARD_FAMILY_TAG',
   graceDays: 'AMI_GUARD_GRACE_DAYS',
   maxDeregister: 'AMI_GUARD_MAX_DEREGISTER',
+  quarantineDays: 'AMI_GUARD_QUARANTINE_DAYS',
   usageReport: 'AMI_GUARD_USAGE_REPORT',
   requireRecycleBin: 'AMI_GUARD_REQUIRE_RECYCLE_BIN',
   snapshotPricePerGiBMonth: 'AMI_GUARD_SNAPSHOT_PRICE_PER_GIB_MONTH',
@@ -270,13 +273,14 @@ function decode(environment: Readonly<Record<string, string | undefined>>, names
 /** The parts of a run every trigger takes from the deployed settings. */
 export function deployedRunConfig(
   settings: RuntimeSettings,
-): Pick<RunConfig, 'regions' | 'policy' | 'graceDays' | 'maxDeregister' | 'usageReport' | 'requireRecycleBin' | 'snapshotPricePerGiBMonth'> {
+): Pick<RunConfig, 'regions' | 'policy' | 'graceDays' | 'maxDeregister' | 'quarantineDays' | 'usageReport' | 'requireRecycleBin' | 'snapshotPricePerGiBMonth'> {
   const { minAgeDays, unusedDays, keepLatest, excludeTag, familyTag } = settings;
   return {
     regions: settings.regions,
     policy: { minAgeDays, unusedDays, keepLatest, excludeTag, familyTag },
     graceDays: settings.graceDays,
     maxDeregister: settings.maxDeregister,
+    quarantineDays: settings.quarantineDays,
     usageReport: settings.usageReport,
     requireRecycleBin: settings.requireRecycleBin,
     snapshotPricePerGiBMonth: settings.snapshotPricePerGiBMonth,

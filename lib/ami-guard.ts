@@ -91,6 +91,13 @@ export interface AmiGuardProps {
    */
   readonly maxDeregister?: number;
   /**
+   * Cleanup quarantines first: a safe image past its grace is disabled (DisableImage, reversible
+   * with `ami-guard restore`) and deregistered only after this many more days, still safe on a
+   * full re-check. 0 deregisters at once. Between 0 and 365.
+   * @default 0
+   */
+  readonly quarantineDays?: number;
+  /**
    * Run an EC2 AMI usage report for each shared candidate: the accounts that use it go into its
    * `shared` reason (the image stays blocked). Adds the usage-report actions to the role.
    * @default false

@@ -186,6 +186,14 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
         wildcardReason: imagesReason,
         conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.protectedBy}`]: `${PROTECTED_BY_US}/ami-*` } },
       },
+      // Lifting only ami-guard's own quarantine, of an image found needed again: makes it launchable, removes nothing.
+      {
+        sid: 'EnableOwnQuarantinedImages',
+        actions: ['ec2:EnableImage'],
+        resources: images,
+        wildcardReason: imagesReason,
+        conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.quarantinedSince}`]: '*/ami-*' } },
+      },
     );
   }
   if (mode === 'cleanup') {
@@ -194,6 +202,14 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
       {
         sid: 'DeregisterSafeImages',
         actions: ['ec2:DeregisterImage'],
+        resources: images,
+        wildcardReason: imagesReason,
+        conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.verdict}`]: 'safe/ami-*' } },
+      },
+      // Quarantine (quarantineDays): disabling only images ami-guard tagged safe, as deregistering.
+      {
+        sid: 'QuarantineSafeImages',
+        actions: ['ec2:DisableImage'],
         resources: images,
         wildcardReason: imagesReason,
         conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.verdict}`]: 'safe/ami-*' } },
@@ -212,6 +228,35 @@ export function modeStatements(mode: Mode, arn: ArnContext): StatementSpec[] {
     );
   }
   return statements;
+}
+
+/**
+ * `ami-guard restore` (a person's command, never the scheduled function): enable ami-guard's own
+ * quarantine, bring an image back from the Recycle Bin, and remove ami-guard's marks from it.
+ */
+export function restoreStatements(arn: ArnContext): StatementSpec[] {
+  const images = arn.regions.map((region) => `arn:${arn.partition}:ec2:${region}::image/*`);
+  const restoreReason = 'the images a person restores are named on the command line, not known in advance';
+  return [
+    // Listing the bin supports no resource-level permission.
+    { sid: 'ListRecycleBinImages', actions: ['ec2:ListImagesInRecycleBin'], resources: ['*'], wildcardReason: 'ListImagesInRecycleBin supports no resource-level permission' },
+    // Restoring only brings an image back; it removes nothing.
+    { sid: 'RestoreRecycleBinImages', actions: ['ec2:RestoreImageFromRecycleBin'], resources: images, wildcardReason: restoreReason },
+    {
+      sid: 'EnableOwnQuarantinedImages',
+      actions: ['ec2:EnableImage'],
+      resources: images,
+      wildcardReason: restoreReason,
+      conditions: { StringLike: { [`ec2:ResourceTag/${TAGS.quarantinedSince}`]: '*/ami-*' } },
+    },
+    {
+      sid: 'RemoveOwnMarks',
+      actions: ['ec2:DeleteTags'],
+      resources: images,
+      wildcardReason: restoreReason,
+      conditions: { 'ForAllValues:StringLike': { 'aws:TagKeys': [`${TAG_PREFIX}*`] }, Null: { 'aws:TagKeys': 'false' } },
+    },
+  ];
 }
 
 /** Everything a scan of one account in this mode may do there. */

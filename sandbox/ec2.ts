@@ -64,6 +64,10 @@ const handlers: Record<string, Handler> = {
   EnableImageDeregistrationProtection: enableProtection,
   DisableImageDeregistrationProtection: disableProtection,
   DeregisterImage: deregisterImage,
+  DisableImage: disableImage,
+  EnableImage: enableImage,
+  ListImagesInRecycleBin: listImagesInRecycleBin,
+  RestoreImageFromRecycleBin: restoreImageFromRecycleBin,
   DescribeSnapshots: describeSnapshots,
   DescribeSpotFleetRequests: describeSpotFleetRequests,
   CreateImageUsageReport: createImageUsageReport,
@@ -657,6 +661,68 @@ function disableProtection(ctx: Ec2Context, params: Params): string {
   return leaf('return', 'true');
 }
 
+/**
+ * DisableImage as AWS documents it: owner only; the image becomes `disabled`, every launch
+ * permission goes (a public or shared image becomes private, and EnableImage does not bring the
+ * shares back); DescribeImages hides it unless IncludeDisabled.
+ */
+function disableImage(ctx: Ec2Context, params: Params): string {
+  const img = ownedImage(ctx, requireParam(params, 'ImageId'));
+  img.state = 'disabled';
+  img.launchPermissions = [];
+  img.public = false;
+  return leaf('return', 'true');
+}
+
+/** EnableImage: a disabled image is `available` again, with no launch permissions. */
+function enableImage(ctx: Ec2Context, params: Params): string {
+  const img = ownedImage(ctx, requireParam(params, 'ImageId'));
+  if (img.state !== 'disabled') throw new ApiError('IncorrectState', `The image ${img.imageId} is not disabled.`);
+  img.state = 'available';
+  return leaf('return', 'true');
+}
+
+/** A deregistered image a retention rule for AMIs covers (every image, or one carrying a rule's tag) goes to the bin. */
+function keepInRecycleBin(state: SandboxState, img: ImageRecord): void {
+  const rule = state.recycleBinRules.find(
+    (r) =>
+      r.region === img.region &&
+      r.resourceType === 'EC2_IMAGE' &&
+      r.status === 'available' &&
+      (r.resourceTags.length === 0 || r.resourceTags.some((t) => img.tags.some((it) => it.key === t.key && (t.value === undefined || t.value === '' || it.value === t.value)))),
+  );
+  if (rule === undefined) return;
+  const now = state.clock().getTime();
+  state.recycleBinImages.push({
+    image: img,
+    enteredAt: new Date(now).toISOString(),
+    retainUntil: new Date(now + rule.retentionDays * 86_400_000).toISOString(),
+  });
+}
+
+function listImagesInRecycleBin(ctx: Ec2Context, params: Params): string {
+  const ids = strList(params, 'ImageId');
+  ids.forEach(checkImageId);
+  const held = ctx.state.recycleBinImages.filter((e) => e.image.region === ctx.region && (ids.length === 0 || ids.includes(e.image.imageId)));
+  return itemSet(
+    'imageSet',
+    held.map((e) =>
+      [leaf('imageId', e.image.imageId), leaf('name', e.image.name), leaf('recycleBinEnterTime', e.enteredAt), leaf('recycleBinExitTime', e.retainUntil)].join(''),
+    ),
+  );
+}
+
+function restoreImageFromRecycleBin(ctx: Ec2Context, params: Params): string {
+  const id = requireParam(params, 'ImageId');
+  checkImageId(id);
+  const bin = ctx.state.recycleBinImages;
+  const entry = bin.find((e) => e.image.imageId === id && e.image.region === ctx.region);
+  if (entry === undefined) throw new ApiError('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist in the Recycle Bin`);
+  bin.splice(bin.indexOf(entry), 1);
+  ctx.state.images.push(entry.image);
+  return leaf('return', 'true');
+}
+
 function deregisterImage(ctx: Ec2Context, params: Params): string {
   const { state } = ctx;
   const img = ownedImage(ctx, requireParam(params, 'ImageId'));
@@ -668,6 +734,7 @@ function deregisterImage(ctx: Ec2Context, params: Params): string {
     );
   }
   state.removeImage(img);
+  keepInRecycleBin(state, img);
   if (bool(params, 'DeleteAssociatedSnapshots') !== true) return leaf('return', true);
   const results: string[] = [];
   for (const b of img.blockDevices) {

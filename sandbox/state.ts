@@ -5,6 +5,7 @@ import type {
   ImageUsageRecord,
   ImageUsageReportRecord,
   LaunchConfigurationRecord,
+  RecycleBinImageRecord,
   RecycleBinRuleRecord,
   SpotFleetRequestRecord,
   UsageReportReadiness,
@@ -151,6 +152,14 @@ export class SandboxState {
   get emrClusters(): EmrClusterRecord[] {
     return (this.account.emrClusters ??= []);
   }
+  /** The images the Recycle Bin still holds (those past their retention are dropped when read). */
+  get recycleBinImages(): RecycleBinImageRecord[] {
+    const now = this.clock().getTime();
+    const bin = (this.account.recycleBinImages ??= []);
+    for (const entry of [...bin]) if (Date.parse(entry.retainUntil) <= now) bin.splice(bin.indexOf(entry), 1);
+    return bin;
+  }
+
   get recycleBinRules(): RecycleBinRuleRecord[] {
     return (this.account.recycleBinRules ??= []);
   }

@@ -240,6 +240,13 @@ export interface RecycleBinRuleRecord {
   lockState: 'locked' | 'pending_unlock' | 'unlocked';
 }
 
+/** An image in the Recycle Bin: restorable until `retainUntil`, then gone for good. */
+export interface RecycleBinImageRecord {
+  image: ImageRecord;
+  enteredAt: string;
+  retainUntil: string;
+}
+
 export type ImageUsageResourceType = 'ec2:Instance' | 'ec2:LaunchTemplate';
 
 /** How another account uses one of the account's images (what an AMI usage report lists). */
@@ -292,6 +299,8 @@ export interface SandboxAccount {
   spotFleetRequests?: SpotFleetRequestRecord[];
   emrClusters?: EmrClusterRecord[];
   recycleBinRules?: RecycleBinRuleRecord[];
+  /** Deregistered images a retention rule kept, until `retainUntil`. */
+  recycleBinImages?: RecycleBinImageRecord[];
   /** Other accounts' use of the account's images (the source of AMI usage reports). */
   imageUsage?: ImageUsageRecord[];
   /** Readiness of every usage report (default 1: pending on the first poll, then available). */

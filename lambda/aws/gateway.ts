@@ -27,6 +27,10 @@ export interface AwsGateway {
   enableDeregistrationProtection(region: string, imageId: string): Promise<void>;
   disableDeregistrationProtection(region: string, imageId: string): Promise<void>;
   deregisterImage(region: string, imageId: string): Promise<SnapshotOutcome[]>;
+  disableImage(region: string, imageId: string): Promise<void>;
+  enableImage(region: string, imageId: string): Promise<void>;
+  imageInRecycleBin(region: string, imageId: string): Promise<{ readonly retainUntil?: string } | undefined>;
+  restoreImageFromRecycleBin(region: string, imageId: string): Promise<void>;
   /** one owned image as it is now; undefined when it is gone (reading back a mutation whose answer was an error) */
   describeImage(region: string, imageId: string): Promise<ImageRecord | undefined>;
   /** which of these snapshots still exist */
@@ -52,6 +56,10 @@ export function createAwsGateway(options: GatewayOptions = {}): AwsGateway {
     enableDeregistrationProtection: (region, id) => actions.enableDeregistrationProtection(ec2(region), id),
     disableDeregistrationProtection: (region, id) => actions.disableDeregistrationProtection(ec2(region), id),
     deregisterImage: (region, id) => actions.deregisterImage(ec2(region), id),
+    disableImage: (region, id) => actions.disableImage(ec2(region), id),
+    enableImage: (region, id) => actions.enableImage(ec2(region), id),
+    imageInRecycleBin: (region, id) => actions.imageInRecycleBin(ec2(region), id),
+    restoreImageFromRecycleBin: (region, id) => actions.restoreImageFromRecycleBin(ec2(region), id),
     describeImage: (region, id) => describeImage(ec2(region), region, id),
     existingSnapshots: (region, ids) => existingSnapshots(ec2(region), ids),
   };

@@ -9,6 +9,7 @@ import {
   DEFAULT_POLICY,
   DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,
   DEFAULT_USAGE_REPORT_WAIT_SECONDS,
+  MAX_QUARANTINE_DAYS,
   MODES,
   type Mode,
   type OrgSettings,
@@ -34,6 +35,8 @@ export interface CliRequest {
   readonly policy: PolicySettings;
   readonly graceDays: number;
   readonly maxDeregister: number;
+  readonly quarantineDays: number;
+  readonly dryRun: boolean;
   readonly usageReport: boolean;
   readonly usageReportWaitSeconds: number;
   readonly requireRecycleBin: boolean;
@@ -46,6 +49,7 @@ export interface CliRequest {
 export type ParseResult =
   | { readonly kind: 'run'; readonly request: CliRequest }
   | { readonly kind: 'policy'; readonly request: PolicyRequest }
+  | { readonly kind: 'restore'; readonly imageIds: readonly string[]; readonly regions?: readonly string[]; readonly format: 'text' | 'json' }
   | { readonly kind: 'exit'; readonly code: number };
 
 interface RawOptions {
@@ -56,6 +60,8 @@ interface RawOptions {
   topicArn?: string;
   graceDays: string;
   maxDeregister: string;
+  quarantineDays: string;
+  dryRun?: boolean;
   usageReport?: boolean;
   usageReportWait: string;
   requireRecycleBin?: boolean;
@@ -80,6 +86,8 @@ function commonOptions(command: Command): Command {
     .option('--topic-arn <arn>', 'also publish the report to this SNS topic')
     .option('--grace-days <days>', 'cleanup: days an image must have been safe before it is deregistered', String(DEFAULT_GRACE_DAYS))
     .option('--max-deregister <count>', 'cleanup: at most this many deregistrations per run', String(DEFAULT_MAX_DEREGISTER))
+    .option('--quarantine-days <days>', `cleanup: disable a safe image past its grace first, deregister it this many days later (0 to ${MAX_QUARANTINE_DAYS}; 0: at once)`, '0')
+    .option('--dry-run', 'protect, cleanup: report the whole plan of actions and change nothing')
     .option('--require-recycle-bin', 'cleanup: deregister only images a Recycle Bin retention rule covers')
     .option('--usage-report', 'run an EC2 AMI usage report for shared candidates: who uses them')
     .option('--usage-report-wait <seconds>', 'how long to wait for a usage report', String(DEFAULT_USAGE_REPORT_WAIT_SECONDS))
@@ -89,7 +97,8 @@ function commonOptions(command: Command): Command {
 
 export function parseArgs(argv: readonly string[], version: string, write: { out: (s: string) => void; err: (s: string) => void }): ParseResult {
   let parsed: { command: 'check' | 'scan'; ids: string[]; options: RawOptions } | undefined;
-  let policy: Pick<RawOptions, 'mode' | 'region' | 'usageReport'> | undefined;
+  let policy: (Pick<RawOptions, 'mode' | 'region' | 'usageReport'> & { restore?: boolean }) | undefined;
+  let restore: { ids: string[]; options: Pick<RawOptions, 'region' | 'format'> } | undefined;
   const program = new Command('ami-guard')
     .description('Proves for each AMI whether anything still needs it, before anyone deregisters it.')
     .version(version, '-V, --version', 'print the version')
@@ -129,9 +138,21 @@ export function parseArgs(argv: readonly string[], version: string, write: { out
     .addOption(new Option('--mode <mode>', 'report, protect or cleanup').default('report'))
     .option('--region <regions>', 'comma-separated regions the policy allows (default: every region)')
     .option('--usage-report', 'add the EC2 AMI usage report actions')
+    .option('--restore', 'add what "ami-guard restore" needs (EnableImage, Recycle Bin)')
     .exitOverride()
-    .action((options: Pick<RawOptions, 'mode' | 'region' | 'usageReport'>) => {
+    .action((options: Pick<RawOptions, 'mode' | 'region' | 'usageReport'> & { restore?: boolean }) => {
       policy = options;
+    });
+
+  program
+    .command('restore')
+    .description('undo a cleanup: enable a quarantined image again, or restore a deregistered one from the Recycle Bin')
+    .argument('<image-id...>', 'AMI IDs')
+    .option('--region <regions>', 'comma-separated regions to look in (default: the SDK region)')
+    .addOption(new Option('--format <format>', 'text or json').default('text'))
+    .exitOverride()
+    .action((ids: string[], options: Pick<RawOptions, 'region' | 'format'>) => {
+      restore = { ids, options };
     });
 
   try {
@@ -146,8 +167,17 @@ export function parseArgs(argv: readonly string[], version: string, write: { out
       request: {
         mode: validate.oneOf('--mode', policy.mode, MODES),
         usageReport: policy.usageReport === true,
+        ...(policy.restore === true ? { restore: true } : {}),
         ...(policy.region !== undefined ? { regions: validate.regions(policy.region) } : {}),
       },
+    };
+  }
+  if (restore !== undefined) {
+    return {
+      kind: 'restore',
+      imageIds: validate.imageIds(restore.ids),
+      format: validate.oneOf('--format', restore.options.format, ['text', 'json'] as const),
+      ...(restore.options.region !== undefined ? { regions: validate.regions(restore.options.region) } : {}),
     };
   }
   if (parsed === undefined) {
@@ -176,6 +206,8 @@ function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions
     policy,
     graceDays: validate.wholeNumber('--grace-days', options.graceDays),
     maxDeregister: validate.wholeNumber('--max-deregister', options.maxDeregister),
+    quarantineDays: quarantineDays(options.quarantineDays),
+    dryRun: dryRun(options),
     usageReport: options.usageReport === true,
     usageReportWaitSeconds: validate.wholeNumber('--usage-report-wait', options.usageReportWait),
     requireRecycleBin: options.requireRecycleBin === true,
@@ -183,6 +215,18 @@ function toRequest(command: 'check' | 'scan', ids: string[], options: RawOptions
     apiShare: validate.share('--api-share', options.apiShare),
     ...orgSettings(options),
   };
+}
+
+function quarantineDays(value: string): number {
+  const days = validate.wholeNumber('--quarantine-days', value);
+  if (days > MAX_QUARANTINE_DAYS) throw new validate.InvalidInputError(`invalid --quarantine-days "${value}": expected at most ${MAX_QUARANTINE_DAYS} days`);
+  return days;
+}
+
+function dryRun(options: RawOptions): boolean {
+  if (options.dryRun !== true) return false;
+  if (options.mode === 'report') throw new validate.InvalidInputError('--dry-run needs --mode protect or cleanup: report mode changes nothing already');
+  return true;
 }
 
 function markdownLimit(options: RawOptions): number {
@@ -215,6 +259,10 @@ Examples:
       every candidate of two regions, as a page with a filterable table and the lineage graph
   ami-guard scan --format markdown --markdown-limit 1048576 >> "$GITHUB_STEP_SUMMARY"
       a GitHub job summary (a pull request comment takes the default 65536 characters)
+  ami-guard scan --mode cleanup --dry-run
+      every tag, protection and deregistration a cleanup would make, with dates; nothing changed
+  ami-guard restore ami-0123456789abcdef0 --region us-east-1
+      undo a cleanup: enable a quarantined image, or bring a deregistered one back from the Recycle Bin
   ami-guard scan --mode protect --topic-arn arn:aws:sns:us-east-1:123456789012:ami-guard
       protect every image still needed, and publish the report to SNS (email, Slack)
 

@@ -30,6 +30,14 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   try {
     const parsed = parseArgs(argv, packageVersion(), { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
     if (parsed.kind === 'exit') return parsed.code;
+    if (parsed.kind === 'restore') {
+      const regions = parsed.regions ?? (await defaultRegions());
+      const [{ restoreImages }, { createAwsGateway }] = await Promise.all([import('../restore'), import('../aws/gateway')]);
+      const outcomes = await restoreImages(parsed.imageIds, regions, createAwsGateway());
+      if (parsed.format === 'json') io.stdout.write(`${JSON.stringify({ restored: outcomes }, null, 2)}\n`);
+      else for (const o of outcomes) io.stdout.write(`${o.imageId}${o.region ? ` ${o.region}` : ''}: ${o.outcome === 'failed' ? 'NOT RESTORED' : o.outcome}: ${o.message}\n`);
+      return outcomes.every((o) => o.outcome !== 'failed') ? 0 : 1;
+    }
     if (parsed.kind === 'policy') {
       // Loaded only for this command: it reads the IAM statements the CDK constructs use.
       io.stdout.write((await import('./policy')).renderCliPolicy(parsed.request));
@@ -46,9 +54,10 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
 
   const { describeError } = await import('../aws/errors');
   const progress = progressLine(io.stderr);
+  const interruption = watchSignals(io.stderr);
   let report: Report;
   try {
-    const deps = { now: () => new Date(), progress: progress.update };
+    const deps = { now: () => new Date(), progress: progress.update, interruptedBy: interruption.signal };
     const gatewayOptions = { apiShare };
     if (config.org !== undefined) {
       const { runOrganization } = await import('../run-org');
@@ -59,9 +68,11 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
     }
   } catch (error) {
     progress.done();
+    interruption.stop();
     return fail(`the run failed: ${describeError(error)}`, 1);
   }
   progress.done();
+  interruption.stop();
 
   if (config.topicArn !== undefined) {
     const [{ createPublisher }, { buildNotification }] = await Promise.all([import('../aws/notify'), import('../report/notification')]);
@@ -72,7 +83,29 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
     }
   }
   await writeReport(io.stdout, report, format, { markdownLimit, command: config.command });
-  return exitStatus(config, report);
+  return interruption.signal() !== undefined ? 1 : exitStatus(config, report);
+}
+
+/**
+ * SIGINT and SIGTERM stop the run instead of killing it: nothing new starts, no further change is
+ * made, and the report of what was done so far is printed (exit 1). A second signal exits at once.
+ */
+function watchSignals(stderr: CliIo['stderr']): { signal: () => string | undefined; stop: () => void } {
+  let received: string | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) process.exit(130);
+    received = signal;
+    stderr.write(`\nami-guard: ${signal} received: stopping; the report of what was done so far follows (again to quit at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: () => received,
+    stop: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 /** The report on stdout; the JSON one piece at a time, waiting whenever the stream asks to (backpressure). */

@@ -1,12 +1,14 @@
 // `ami-guard policy`: the IAM identity policy a person or pipeline running the CLI needs in a mode,
 // made from the statements the deployed roles are made from (lib/permissions.ts), so it cannot drift.
 
-import { accountStatements } from '../../lib/permissions';
+import { accountStatements, restoreStatements } from '../../lib/permissions';
 import type { Mode } from '../contract';
 
 export interface PolicyRequest {
   readonly mode: Mode;
   readonly usageReport: boolean;
+  /** add what `ami-guard restore` needs */
+  readonly restore?: boolean;
   /** The regions the CLI will scan; every region when absent. */
   readonly regions?: readonly string[];
 }
@@ -26,7 +28,7 @@ export function cliPolicy(request: PolicyRequest): PolicyDocument {
   const arn = { partition: 'aws', accountId: '*', regions: request.regions ?? ['*'] };
   return {
     Version: '2012-10-17',
-    Statement: accountStatements(request.mode, arn, request.usageReport).map((statement) => ({
+    Statement: [...accountStatements(request.mode, arn, request.usageReport), ...(request.restore === true ? restoreStatements(arn) : [])].map((statement) => ({
       Sid: statement.sid,
       Effect: 'Allow',
       Action: statement.actions,

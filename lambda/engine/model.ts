@@ -132,6 +132,8 @@ export const TAGS = {
   checkedAt: 'ami-guard:checked-at',
   safeSince: 'ami-guard:safe-since',
   protectedBy: 'ami-guard:protected-by',
+  /** when ami-guard disabled the image (DisableImage) to quarantine it before deregistration */
+  quarantinedSince: 'ami-guard:quarantined-since',
 } as const;
 export const TAG_PREFIX = 'ami-guard:';
 /** What `ami-guard:protected-by` says before its binding: `ami-guard/<image ID>`. */

@@ -23,6 +23,10 @@ export type PlannedAction =
     }
   | { readonly action: 'enable-deregistration-protection' }
   | { readonly action: 'disable-deregistration-protection' }
+  /** quarantine: written after the quarantined-since mark that explains it */
+  | { readonly action: 'disable-image' }
+  /** a quarantined image found needed again: written after its protection */
+  | { readonly action: 'enable-image' }
   | { readonly action: 'skip'; readonly skipped: 'enable-deregistration-protection' | 'deregister'; readonly why: string };
 
 export interface ImagePlan {
@@ -45,6 +49,8 @@ export interface PlanSettings {
   readonly now: Date;
   readonly graceDays: number;
   readonly maxDeregister: number;
+  /** disable a safe image past its grace first, deregister it this many days later (0: deregister at once) */
+  readonly quarantineDays?: number;
   /** deregister only images a Recycle Bin retention rule covers */
   readonly requireRecycleBin?: boolean;
 }
@@ -83,15 +89,55 @@ export function planActions(judged: readonly Judged[], settings: PlanSettings): 
     due.push({ plan, since });
   }
   due.sort((a, b) => a.since - b.since);
-  due.slice(0, settings.maxDeregister).forEach((entry) => (entry.plan.deregister = true));
-  for (const entry of due.slice(settings.maxDeregister)) {
-    entry.plan.marks = [
-      ...entry.plan.marks,
-      { action: 'skip', skipped: 'deregister', why: `--max-deregister ${settings.maxDeregister} reached in this run` },
-    ];
+  const quarantineDays = settings.quarantineDays ?? 0;
+  if (quarantineDays === 0) {
+    capped(due, settings.maxDeregister, (plan) => (plan.deregister = true));
+    return plans;
   }
+  // Quarantine first: disabled (and marked) now, deregistered once quarantined long enough.
+  // --max-deregister caps each step, so a backlog is neither disabled nor removed all at once.
+  const toQuarantine = due.filter(({ plan }) => quarantinedSince(plan.image) === undefined);
+  const quarantinedLongEnough = due.filter(({ plan }) => {
+    const since = quarantinedSince(plan.image);
+    return since !== undefined && settings.now.getTime() - since >= quarantineDays * DAY_MS;
+  });
+  capped(toQuarantine, settings.maxDeregister, (plan) => (plan.marks = [...plan.marks, ...quarantine(plan.image, settings.now)]));
+  capped(quarantinedLongEnough, settings.maxDeregister, (plan) => (plan.deregister = true));
   return plans;
 }
+
+/** The first `max` get `step`; the rest wait, each saying why in the same words. */
+function capped(due: readonly { plan: MutablePlan }[], max: number, step: (plan: MutablePlan) => void): void {
+  due.slice(0, max).forEach((entry) => step(entry.plan));
+  for (const entry of due.slice(max)) {
+    entry.plan.marks = [...entry.plan.marks, { action: 'skip', skipped: 'deregister', why: maxDeregisterReached(max) }];
+  }
+}
+
+/** The mark that explains a quarantine, then the DisableImage it explains. */
+function quarantine(image: ImageRecord, now: Date): PlannedAction[] {
+  return [{ action: 'tag', tags: { [TAGS.quarantinedSince]: bindMark(image.imageId, now.toISOString()) } }, { action: 'disable-image' }];
+}
+
+/**
+ * When ami-guard quarantined the image: its own bound mark on an image that is disabled now.
+ * A mark on an image someone enabled again (or whose DisableImage failed) is no quarantine.
+ */
+export function quarantinedSince(image: Pick<ImageRecord, 'imageId' | 'tags' | 'state'>): number | undefined {
+  if (image.state !== 'disabled') return undefined;
+  const value = markOf(image, TAGS.quarantinedSince);
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+/** The dates of a quarantine: since when, and when a cleanup deregisters the image if it is still safe then. */
+export function quarantineDates(since: number, quarantineDays: number): { quarantinedSince: string; deregisterOn: string } {
+  return { quarantinedSince: new Date(since).toISOString(), deregisterOn: new Date(since + quarantineDays * DAY_MS).toISOString() };
+}
+
+/** Why an image past its grace waits: one wording, so a report can count the images it applies to. */
+export const maxDeregisterReached = (max: number): string => `--max-deregister ${max} reached in this run`;
 
 /**
  * When the image was first found safe, from ami-guard's own mark on this image; undefined when
@@ -102,6 +148,15 @@ export function safeSince(image: Pick<ImageRecord, 'imageId' | 'tags'>): number 
   if (value === undefined) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : time;
+}
+
+/**
+ * The dates people plan with for a safe image: when it was first found safe (its own mark, or
+ * `now` when this run is the first) and when its grace period ends.
+ */
+export function safeDates(image: Pick<ImageRecord, 'imageId' | 'tags'>, now: Date, graceDays: number): { safeSince: string; eligibleOn: string } {
+  const since = safeSince(image) ?? now.getTime();
+  return { safeSince: new Date(since).toISOString(), eligibleOn: new Date(since + graceDays * DAY_MS).toISOString() };
 }
 
 /** The tag action writing those of `wanted` (unbound values) that the image does not carry yet, with checked-at. */
@@ -133,6 +188,9 @@ function markNeeded(entry: Judged, now: Date): PlannedAction[] {
   } else if (entry.protection === undefined) {
     marks.push({ action: 'skip', skipped: 'enable-deregistration-protection', why: 'the protection state could not be read' });
   }
+  // A quarantine of ami-guard's that turned out wrong is undone after the protection (the more
+  // urgent change); the mark goes only once the image is enabled again.
+  if (quarantinedSince(image) !== undefined) marks.push({ action: 'enable-image' }, { action: 'untag', keys: [TAGS.quarantinedSince] });
   return marks;
 }
 

@@ -38,6 +38,14 @@ export function renderHtml(report: Report, command?: Command): string {
     view.errors.length === 0
       ? ''
       : `<section id="errors"><h2>Errors (${view.errors.length})</h2><ul>${view.errors.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul></section>`;
+  const notes = [view.dryRun, view.reclaim, ...view.waiting].filter(Boolean).map((line) => `<p class="note">${escapeHtml(line)}.</p>`).join('\n');
+  const planned = images.length === 0 ? [] : view.sections.flatMap((section) => section.images.filter((image) => image.actions.length > 0));
+  const actionList =
+    planned.length === 0
+      ? ''
+      : `<section id="actions"><h2>${report.dryRun === true ? 'Plan (dry run: not carried out)' : 'Actions'}</h2><ul>${planned
+          .map((image) => `<li>${escapeHtml(image.label)}<ul>${image.actions.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul></li>`)
+          .join('')}</ul></section>`;
   const verdictOptions = ['unverified', 'blocked', 'safe'].map((verdict) => `<option value="${verdict}">${verdict}</option>`).join('');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -57,6 +65,7 @@ export function renderHtml(report: Report, command?: Command): string {
 <section id="summary" class="cards">
 ${card('unverified', s.unverified, s.unverified > 0 ? 'unverified' : '')}${card('blocked', s.blocked, s.blocked > 0 ? 'blocked' : '')}${card('safe', s.safe, s.safe > 0 ? 'safe' : '')}${card('candidates', s.candidates)}${card('images scanned', s.imagesScanned)}${card('protected', s.protected)}${card('deregistered', s.deregistered)}${card('reclaimable', formatGiB(s.reclaimableSnapshotGiB))}${card('estimated saving / month', `$${s.estimatedMonthlySavingUsd.toFixed(2)}`)}
 </section>
+${notes}
 ${errors}
 <section id="lineage">
 <h2>Lineage</h2>
@@ -77,6 +86,7 @@ ${errors}
 <table><thead id="images-head"></thead><tbody id="images-body"></tbody></table>
 <button id="show-more" type="button" hidden>show more</button>
 </section>
+${actionList}
 <p class="note">Estimated saving: ${escapeHtml(view.saving)}.</p>
 </main>
 <noscript>This page needs JavaScript for the table and the graph; the JSON report holds the same data.</noscript>

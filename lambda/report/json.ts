@@ -20,6 +20,7 @@ export function buildReport(input: ReportInput): Report {
     finishedAt: input.finishedAt.toISOString(),
     trigger: input.config.trigger,
     mode: input.config.mode,
+    ...(input.config.dryRun === true ? { dryRun: true as const } : {}),
     regions: [...input.config.regions],
     summary: summarise(input.imagesScanned, input.images, input.config.snapshotPricePerGiBMonth ?? DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
     images: input.images,
@@ -50,6 +51,7 @@ function summarise(imagesScanned: number, images: readonly ImageEntry[], pricePe
           .flatMap((a) => (a.snapshots ?? []).filter((s) => s.returnCode === 'success').map((s) => sizeOf(image, s.snapshotId))),
       ),
     ),
+    stillReclaimableSnapshotGiB: gib(images.filter((i) => i.verdict === 'safe' && !done(i, 'deregister')).flatMap((i) => i.snapshots.map((s) => s.sizeGiB))),
     estimatedMonthlySavingUsd: Math.round(reclaimableSnapshotGiB * pricePerGiBMonth * 100) / 100,
     snapshotPricePerGiBMonth: pricePerGiBMonth,
   };

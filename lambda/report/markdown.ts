@@ -42,6 +42,10 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       `| ${s.imagesScanned} | ${s.candidates} | ${s.safe} | ${s.blocked} | ${s.unverified} | ${s.protected} | ${s.deregistered} | ${formatGiB(s.reclaimableSnapshotGiB)} | $${s.estimatedMonthlySavingUsd.toFixed(2)} (estimate) |`,
       '',
+      ...(view.dryRun ? [`**${escapeMarkdown(view.dryRun)}**`, ''] : []),
+      `${escapeMarkdown(view.reclaim)}.`,
+      ...view.waiting.map((line) => `\n${escapeMarkdown(line)}.`),
+      '',
     ].join('\n'),
   );
 

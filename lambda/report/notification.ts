@@ -3,6 +3,7 @@
 // Pure: the report and where it is stored in, the publish input out.
 import type { ActionName, ImageEntry, Report } from '../contract';
 import type { Command } from './outcome';
+import { reasonText } from '../engine/reasons';
 import { formatGiB, imageLabel, reportView, type ImageView, type ReportView } from './view';
 
 /** Where the full report is stored. */
@@ -135,7 +136,21 @@ function collectSections(view: ReportView): Sections {
       { title: unverified.title, note: unverified.note, lines: unverified.images.map(imageWithReasons) },
       { title: blocked.title, note: blocked.note, lines: blocked.images.map(imageWithReasons) },
       { title: 'Failed actions', lines: failedActions },
+      {
+        title: 'RE-ENABLED: quarantined images found needed again',
+        note: 'ami-guard lifted its quarantine and protected them; launch permissions removed by the quarantine are NOT restored',
+        lines: withAction('enable-image', 'done').map((image) => truncate(`${imageLabel(image)}: ${image.reasons.map(reasonText).join('; ')}`, MAX_LINE_CHARS)),
+      },
+      { title: 'Quarantined (disabled, reversible with ami-guard restore)', lines: withAction('disable-image', 'done').map(imageLabel) },
       { title: 'Deregistered', lines: withAction('deregister', 'done').map(deregisteredLine) },
+      {
+        title: 'Planned (dry run, not carried out)',
+        lines: view.sections.flatMap((section) =>
+          section.images
+            .filter((image) => image.entry.actions.some((entry) => entry.outcome === 'planned'))
+            .map((image) => truncate(`${image.label}: ${image.actions.join('; ')}`, MAX_LINE_CHARS)),
+        ),
+      },
       { title: 'Protected', lines: withAction('enable-deregistration-protection', 'done').map(imageLabel) },
     ],
     safe: {
@@ -174,7 +189,10 @@ function buildEmail(view: ReportView, links: Links, sections: Sections, limit: n
     `  unverified    ${summary.unverified}`,
     `  protected     ${summary.protected}`,
     `  deregistered  ${summary.deregistered}  (${formatGiB(summary.reclaimedSnapshotGiB)} of snapshots deleted)`,
+    ...(view.dryRun ? ['', `DRY RUN: ${view.dryRun.replace(/^dry run: /, '')}`] : []),
     '',
+    `${view.reclaim}.`,
+    ...view.waiting.map((line) => `${line}.`),
     `Estimated monthly saving: ${view.saving}`,
   );
   for (const section of [sections.errors, ...sections.images, sections.safe]) {
@@ -210,7 +228,9 @@ function buildChatbot(view: ReportView, links: Links, sections: Sections, subjec
     `${shown.length > 0 ? `${shown.join(', ')} of ${summary.candidates} candidates` : 'No candidates'} ` +
       `(${summary.imagesScanned} images scanned in ${describeRegions(report.regions)}).`,
   );
+  if (view.dryRun) description.push(`*${escapeMarkdown(view.dryRun)}*`);
   if (actions.length > 0) description.push(actions.join(' '));
+  description.push(...view.waiting.map((line) => `${escapeMarkdown(line)}.`));
   if (summary.safe > 0) description.push(`Estimated monthly saving: ${escapeMarkdown(view.saving)}.`);
   for (const section of [sections.errors, ...sections.images]) {
     if (section.lines.length === 0) continue;
@@ -246,7 +266,8 @@ function buildChatbot(view: ReportView, links: Links, sections: Sections, subjec
 }
 
 function safeLine(image: ImageView): string {
-  return truncate(`${image.label}: ${formatGiB(image.snapshotGiB)} of snapshots; ${truncate(image.recycleBin, 200)}`, MAX_LINE_CHARS);
+  const dates = image.dates ? `${image.dates}; ` : '';
+  return truncate(`${image.label}: ${formatGiB(image.snapshotGiB)} of snapshots; ${dates}${truncate(image.recycleBin, 200)}`, MAX_LINE_CHARS);
 }
 
 function failureCounts(report: Report): string {

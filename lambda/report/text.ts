@@ -17,10 +17,12 @@ export function renderText(report: Report, command?: Command): string {
     `ami-guard: ${view.headline} (${report.mode} run ${report.runId}, ${report.trigger}, in ${report.regions.join(', ')})`,
     `${s.imagesScanned} images scanned, ${s.candidates} candidates: ${s.safe} safe, ${s.blocked} blocked, ${s.unverified} unverified`,
   ];
+  if (view.dryRun) lines.push(`DRY RUN: ${view.dryRun.replace(/^dry run: /, '')}`);
   if (report.mode !== 'report') lines.push(`${s.protected} protected, ${s.deregistered} deregistered (${s.reclaimedSnapshotGiB} GiB of snapshots deleted)`);
   lines.push(
-    `snapshots a cleanup of the safe images would reclaim: ${s.reclaimableSnapshotGiB} GiB, an estimated $${s.estimatedMonthlySavingUsd.toFixed(2)} a month at $${s.snapshotPricePerGiBMonth} per GiB-month`,
+    `${view.reclaim} (the safe images' snapshots: an estimated $${s.estimatedMonthlySavingUsd.toFixed(2)} a month at $${s.snapshotPricePerGiBMonth} per GiB-month)`,
   );
+  lines.push(...view.waiting);
 
   if (view.errors.length > 0) {
     lines.push('', `ERRORS (${view.errors.length})`);
@@ -42,7 +44,7 @@ function imageLines(image: ImageView): string[] {
   if (entry.creationDate) lines.push(`      ${ageText(image)}, last launched: ${image.lastLaunch}`);
   lines.push(`      candidate: ${image.candidateBecause}`);
   if (entry.verdict !== 'safe') for (const reason of image.why) lines.push(`      - ${reason}`);
-  else lines.push(`      recycle bin: ${image.recycleBin}`);
+  else lines.push(...(image.dates ? [`      ${image.dates}`] : []), `      recycle bin: ${image.recycleBin}`);
   for (const action of image.actions) lines.push(`      > ${action}`);
   return lines;
 }

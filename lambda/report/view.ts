@@ -22,7 +22,10 @@ export interface ImageView {
   /** blocked and unverified: what needs it; safe: why it is a candidate and that nothing needs it */
   readonly why: readonly string[];
   readonly recycleBin: string;
+  /** what was done (or, in a dry run, is planned); a wait shared by many images is in the view's `waiting` instead */
   readonly actions: readonly string[];
+  /** safe images: `safe since 2026-01-02, eligible for cleanup on 2026-01-16`; empty otherwise */
+  readonly dates: string;
   readonly snapshotGiB: number;
 }
 
@@ -44,6 +47,12 @@ export interface ReportView {
   readonly sections: readonly SectionView[];
   readonly errors: readonly string[];
   readonly saving: string;
+  /** `dry run: nothing was changed; the actions below are the plan`, or empty */
+  readonly dryRun: string;
+  /** one line per shared reason images past their grace wait: `183 images past their grace wait for later runs: --max-deregister 5 reached` */
+  readonly waiting: readonly string[];
+  /** `reclaimed this run: 166 GiB of snapshots; still reclaimable: 10818 GiB` */
+  readonly reclaim: string;
 }
 
 export const SAFE_WHY = 'nothing found that needs it';
@@ -70,7 +79,23 @@ export function reportView(report: Report, command?: Command): ReportView {
     ],
     errors: report.errors.map(errorLine),
     saving: savingText(report),
+    dryRun: report.dryRun === true ? 'dry run: nothing was changed in AWS; the actions listed are the plan' : '',
+    waiting: waitingLines(report.images),
+    reclaim: `reclaimed this run: ${formatGiB(report.summary.reclaimedSnapshotGiB)} of snapshots; still reclaimable: ${formatGiB(report.summary.stillReclaimableSnapshotGiB)}`,
   };
+}
+
+/** A skip that many images share, said once: the reasons images past their grace wait for a later run. */
+const WAIT_PATTERN = /^--max-deregister (\d+) reached in this run$/;
+const isSharedWait = (action: ActionEntry): boolean =>
+  action.action === 'deregister' && action.outcome === 'skipped' && action.detail !== undefined && WAIT_PATTERN.test(action.detail);
+
+function waitingLines(images: readonly ImageEntry[]): string[] {
+  const counts = new Map<string, number>();
+  for (const image of images) {
+    for (const action of image.actions.filter(isSharedWait)) counts.set(action.detail as string, (counts.get(action.detail as string) ?? 0) + 1);
+  }
+  return [...counts].map(([detail, count]) => `${count} ${count === 1 ? 'image' : 'images'} past their grace wait for later runs: ${detail.replace(/ in this run$/, '')}`);
 }
 
 export function imageView(entry: ImageEntry, runStarted: number): ImageView {
@@ -83,11 +108,22 @@ export function imageView(entry: ImageEntry, runStarted: number): ImageView {
     ageDays: Number.isNaN(created) || Number.isNaN(runStarted) ? undefined : Math.floor((runStarted - created) / DAY_MS),
     lastLaunch: lastLaunchText(entry.lastLaunchedTime, runStarted),
     candidateBecause,
-    why: entry.verdict === 'safe' ? [`candidate: ${candidateBecause}`, SAFE_WHY] : entry.reasons.map(reasonText),
+    why: entry.verdict === 'safe' ? [`candidate: ${candidateBecause}`, SAFE_WHY, ...(datesText(entry) ? [datesText(entry)] : [])] : entry.reasons.map(reasonText),
     recycleBin: recycleBinLine(entry),
-    actions: entry.actions.map(actionText),
+    actions: entry.actions.filter((action) => !isSharedWait(action)).map(actionText),
+    dates: datesText(entry),
     snapshotGiB: entry.snapshots.reduce((total, snapshot) => total + snapshot.sizeGiB, 0),
   };
+}
+
+/** The dates a safe image's cleanup follows, in one line. */
+export function datesText(entry: Pick<ImageEntry, 'safeSince' | 'eligibleOn' | 'quarantinedSince' | 'deregisterOn'>): string {
+  const parts: string[] = [];
+  if (entry.safeSince !== undefined) parts.push(`safe since ${entry.safeSince.slice(0, 10)}`);
+  if (entry.eligibleOn !== undefined) parts.push(`eligible for cleanup on ${entry.eligibleOn.slice(0, 10)}`);
+  if (entry.quarantinedSince !== undefined) parts.push(`quarantined (disabled) since ${entry.quarantinedSince.slice(0, 10)}`);
+  if (entry.deregisterOn !== undefined) parts.push(`deregistered on ${entry.deregisterOn.slice(0, 10)} if still safe then`);
+  return parts.join(', ');
 }
 
 export function imageLabel(image: Pick<ImageEntry, 'accountId' | 'imageId' | 'name' | 'region'>): string {

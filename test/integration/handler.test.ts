@@ -237,3 +237,17 @@ describe('a 3000-image account', () => {
     expect(documentedKey(report)).toMatch(/^reports\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f-]{36}$/);
   }, 90_000);
 });
+
+describe('a manual event with "dryRun": true', () => {
+  it('plans the mode, stores and publishes the plan, and makes no mutating EC2 call', async () => {
+    useSandbox({ ...ALL_CANDIDATES, AMI_GUARD_MODE: 'cleanup' });
+    const ids = [...idsWith('blocked', 2), ...idsWith('safe', 2)];
+    const report = await handler({ imageIds: ids, mode: 'protect', notify: true, dryRun: true }, lambdaContext());
+    expect(report).toMatchObject({ trigger: 'manual', mode: 'protect', dryRun: true });
+    expect(report.images.flatMap((image) => image.actions).some((action) => action.outcome === 'planned')).toBe(true);
+    const ec2Writes = sandbox.calls.filter((c) => c.service === 'ec2' && !/^(Describe|Get|List)/.test(c.action));
+    expect(ec2Writes).toEqual([]);
+    expectStored(sandbox, generated.bucket, report);
+    expect(sandbox.state.published).toHaveLength(1);
+  });
+});

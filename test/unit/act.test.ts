@@ -37,8 +37,12 @@ function memoryGateway(start: ImageRecord, failing: ReadonlySet<string>): { gate
     enableDeregistrationProtection: () => act('Enable', () => (current = { ...current, deregistrationProtection: 'enabled-without-cooldown' })),
     disableDeregistrationProtection: () => act('Disable', () => (current = { ...current, deregistrationProtection: 'disabled' })),
     deregisterImage: unused,
+    disableImage: () => act('DisableImage', () => (current = { ...current, state: 'disabled' })),
+    enableImage: () => act('EnableImage', () => (current = { ...current, state: 'available' })),
     describeImage: () => Promise.resolve(current),
     existingSnapshots: unused,
+    imageInRecycleBin: unused,
+    restoreImageFromRecycleBin: unused,
   };
   return { gateway, calls, state: () => current };
 }

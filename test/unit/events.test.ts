@@ -68,8 +68,14 @@ describe('the account function', () => {
     expect(rejection({ imageIds: ['AMI-0123456789ABCDEF0'] })).toMatch(/^invalid event imageIds\[0\]: "AMI-0123456789ABCDEF0" is not an AMI ID/);
   });
 
-  it('rejects dryRun: true with a clear error rather than changing anything', () => {
-    expect(rejection({ imageIds: [IMAGE], mode: 'cleanup', dryRun: true })).toMatch(/^invalid event dryRun: true is not supported yet/);
+  it('turns dryRun: true into a run that plans and changes nothing, held to the deployed mode like any other', () => {
+    expect(parseEvent({ imageIds: [IMAGE], mode: 'protect', dryRun: true }, settings)).toMatchObject({
+      config: { command: 'check', imageIds: [IMAGE], mode: 'protect', dryRun: true },
+    });
+    expect(parseEvent({ imageIds: [IMAGE], dryRun: false }, settings).config.dryRun).toBeUndefined();
+    expect(() => parseEvent({ imageIds: [IMAGE], mode: 'cleanup', dryRun: true }, { ...settings, mode: 'protect' })).toThrow(
+      /^invalid event mode: "cleanup" changes more than the deployed mode/,
+    );
   });
 
   it('reads no inherited property as a field', () => {

@@ -19,6 +19,7 @@ const report = (images: number, errors: number): Report => ({
     deregistered: 0,
     reclaimableSnapshotGiB: 8 * images,
     reclaimedSnapshotGiB: 0,
+    stillReclaimableSnapshotGiB: 8 * images,
     estimatedMonthlySavingUsd: 0.4 * images,
     snapshotPricePerGiBMonth: 0.05,
   },

@@ -110,6 +110,7 @@ function report(count: number, overrides: Partial<Report> = {}): Report {
       deregistered: images.filter((entry) => entry.actions.some((action) => action.action === 'deregister' && action.outcome === 'done')).length,
       reclaimableSnapshotGiB: countOf('safe') * 30,
       reclaimedSnapshotGiB: 0,
+      stillReclaimableSnapshotGiB: countOf('safe') * 30,
       snapshotPricePerGiBMonth: 0.05,
       estimatedMonthlySavingUsd: countOf('safe') * 30 * 0.05,
     },

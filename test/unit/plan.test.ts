@@ -89,3 +89,63 @@ describe('plan of actions', () => {
     expect(text).toMatch(/\+\d+ more$/);
   });
 });
+
+describe('quarantine in the plan', () => {
+  const DAY = 86_400_000;
+  const iso = (daysBefore: number): string => new Date(now.getTime() - daysBefore * DAY).toISOString();
+  const safeFor = (id: string, days: number, extra: { quarantinedDaysAgo?: number; state?: string } = {}) =>
+    image(id, {
+      state: extra.state ?? (extra.quarantinedDaysAgo !== undefined ? 'disabled' : 'available'),
+      tags: {
+        'ami-guard:verdict': `safe/${id}`,
+        'ami-guard:safe-since': `${iso(days)}/${id}`,
+        ...(extra.quarantinedDaysAgo !== undefined ? { 'ami-guard:quarantined-since': `${iso(extra.quarantinedDaysAgo)}/${id}` } : {}),
+      },
+    });
+  const cleanup = { ...settings, mode: 'cleanup' as const, quarantineDays: 7 };
+  const plan = (img: ReturnType<typeof image>, extra: Partial<typeof cleanup> = {}) =>
+    planActions([{ image: img, verdict: 'safe', reasons: [], protection: 'disabled' }], { ...cleanup, ...extra })[0];
+
+  it('quarantineDays 0 keeps deregistering at once', () => {
+    const result = plan(safeFor('ami-00000001', 30), { quarantineDays: 0 });
+    expect(result.deregister).toBe(true);
+    expect(result.marks).toEqual([]);
+  });
+
+  it('marks, then disables, a safe image past its grace instead of deregistering it', () => {
+    const result = plan(safeFor('ami-00000001', 30));
+    expect(result.deregister).toBe(false);
+    expect(result.marks).toEqual([
+      { action: 'tag', tags: { 'ami-guard:quarantined-since': `${now.toISOString()}/ami-00000001` } },
+      { action: 'disable-image' },
+    ]);
+  });
+
+  it('waits while the quarantine lasts, and deregisters once it is over', () => {
+    expect(plan(safeFor('ami-00000001', 30, { quarantinedDaysAgo: 6 }))).toMatchObject({ deregister: false, marks: [] });
+    expect(plan(safeFor('ami-00000001', 30, { quarantinedDaysAgo: 7 }))).toMatchObject({ deregister: true, marks: [] });
+  });
+
+  it('a quarantine mark on an image someone enabled again is no quarantine: it is quarantined anew', () => {
+    const result = plan(safeFor('ami-00000001', 30, { quarantinedDaysAgo: 30, state: 'available' }));
+    expect(result.deregister).toBe(false);
+    expect(result.marks).toContainEqual({ action: 'disable-image' });
+  });
+
+  it('a quarantined image found needed is protected first, then enabled, and its mark goes last', () => {
+    const quarantinedImage = safeFor('ami-00000001', 30, { quarantinedDaysAgo: 3 });
+    const [result] = planActions([{ image: quarantinedImage, verdict: 'blocked', reasons: [referenced], protection: 'disabled' }], cleanup);
+    expect(result.deregister).toBe(false);
+    expect(result.marks.map((m) => m.action)).toEqual(['tag', 'untag', 'enable-deregistration-protection', 'enable-image', 'untag']);
+    expect(result.marks.at(-1)).toEqual({ action: 'untag', keys: ['ami-guard:quarantined-since'] });
+  });
+
+  it('caps each step at --max-deregister, the longest-safe first', () => {
+    const plans = planActions(
+      [safeFor('ami-00000001', 20), safeFor('ami-00000002', 40), safeFor('ami-00000003', 30)].map((img) => ({ image: img, verdict: 'safe' as const, reasons: [], protection: 'disabled' })),
+      { ...cleanup, maxDeregister: 1 },
+    );
+    expect(plans.map((p) => p.marks.some((m) => m.action === 'disable-image'))).toEqual([false, true, false]);
+    expect(plans[0].marks).toContainEqual({ action: 'skip', skipped: 'deregister', why: '--max-deregister 1 reached in this run' });
+  });
+});

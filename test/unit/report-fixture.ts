@@ -77,6 +77,7 @@ export function reportOf(count: number, overrides: Partial<Report> = {}): Report
       deregistered: 0,
       reclaimableSnapshotGiB: countOf('safe') * 30,
       reclaimedSnapshotGiB: 0,
+      stillReclaimableSnapshotGiB: countOf('safe') * 30,
       snapshotPricePerGiBMonth: 0.05,
       estimatedMonthlySavingUsd: countOf('safe') * 30 * 0.05,
     },

@@ -23,6 +23,7 @@ describe('parseSettings', () => {
       excludeTag: 'ami-guard:keep',
       graceDays: 14,
       maxDeregister: 50,
+      quarantineDays: 0,
       usageReport: false,
       requireRecycleBin: false,
       snapshotPricePerGiBMonth: DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,

@@ -226,3 +226,16 @@ export interface Report {
   readonly images: readonly ImageEntry[];
   readonly errors: readonly RunError[];
 }
+
+/** Where a stored report is: its S3 URI and its page in the S3 console. */
+export interface ReportLocation {
+  readonly s3Uri: string;
+  readonly consoleUrl: string;
+}
+
+/** The SNS Publish input of a run's notification, without the topic. */
+export interface NotificationInput {
+  readonly Subject: string;
+  readonly Message: string;
+  readonly MessageStructure: 'json';
+}

@@ -4,9 +4,9 @@
 
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { createAwsGateway } from '../aws/gateway';
 import { describeError } from '../aws/errors';
+import { defaultRegion } from '../aws/region';
 import { createPublisher } from '../aws/notify';
 import { assumeMemberRole, callerAccountId, createOrganizationGateway } from '../aws/organization';
 import { runOrganization, type OrgDeps } from '../run-org';
@@ -90,12 +90,7 @@ async function organizationDeps(org: OrgSettings): Promise<Pick<OrgDeps, 'organi
 
 /** The SDK's own region chain: AWS_REGION, then the profile. */
 async function defaultRegions(): Promise<string[]> {
-  let region: string | undefined;
-  try {
-    region = await new EC2Client({}).config.region();
-  } catch {
-    region = undefined;
-  }
+  const region = await defaultRegion();
   if (!region) throw new InvalidInputError('no region: pass --region or set AWS_REGION (or a region in the AWS profile)');
   return parseRegions(region);
 }

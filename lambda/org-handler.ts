@@ -5,7 +5,6 @@
 //             one stored report and one notification
 // It holds no rule: run-org.ts and the engine decide; this file wires events, S3 and SNS.
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { ReportSummary, RunConfig, RunError } from './contract';
@@ -13,11 +12,11 @@ import { describeError } from './aws/errors';
 import { createAwsGateway } from './aws/gateway';
 import { createObjectStore, type ObjectStore } from './aws/object-store';
 import { assumeMemberRole, createOrganizationGateway, type OrganizationAccount, type OrganizationGateway } from './aws/organization';
-import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
+import { notify, storeReport } from './deliver';
+import { fieldOf, InvalidEventError, invocationFailure, logger, readEnvironment, valueAt, type Environment } from './edge';
 import { forEachLimited } from './concurrency';
 import { indexLineage } from './engine/lineage';
 import type { Evidence, ImageRecord, Inventory } from './engine/model';
-import { invocationFailure } from './handler';
 import { gather, runContext, type Gathered, type RunContext } from './run';
 import { decideOrganization, gatewayCache, listMembers, type Gateways } from './run-org';
 import { fromJson, toJson } from './serialize';
@@ -30,7 +29,7 @@ const MAX_INLINE_MEMBERS = 1000;
 /** S3 reads in flight at once in the decide step. */
 const READ_CONCURRENCY = 16;
 
-const logger = new Logger({ serviceName: 'ami-guard' });
+export { InvalidEventError };
 
 export const STEPS = ['list', 'gather', 'decide'] as const;
 const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -110,21 +109,10 @@ interface StoredGathering {
   readonly errors: readonly RunError[];
 }
 
-export class InvalidEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidEventError';
-  }
-}
-
-interface Environment extends Destination {
-  readonly settings: OrgRuntimeSettings;
-}
-
 export async function handler(event: unknown, context: Context): Promise<ListOutput | GatherOutput | DecideOutput> {
   logger.addContext(context);
   const request = parseOrgEvent(event);
-  const environment = readEnvironment(process.env);
+  const environment = readEnvironment(process.env, orgSettingsFromEnvironment);
   const config = orgRunConfig(environment.settings);
   const store = createObjectStore(environment.reportBucket);
   const remainingMs = () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
@@ -148,17 +136,10 @@ export function parseOrgEvent(event: unknown): OrgEvent {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   if (issue.code === 'unrecognized_keys') throw new InvalidEventError(`invalid event ${issue.keys[0]}: unknown field of the ${step} step`);
-  const field = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace('.[', '[');
-  let value: unknown = event;
-  for (const part of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey];
+  const field = fieldOf(issue);
+  const value = valueAt(event, issue);
   if (value === undefined) throw new InvalidEventError(`invalid event ${field}: missing (the ${step} step needs it)`);
   throw new InvalidEventError(`invalid event ${field}: ${JSON.stringify(value).slice(0, 80)} ${issue.message}`);
-}
-
-function readEnvironment(environment: NodeJS.ProcessEnv): Environment {
-  const settings = orgSettingsFromEnvironment(environment);
-  const destination = destinationFromEnvironment(environment);
-  return { ...destination, settings: settings.regions.length > 0 ? settings : { ...settings, regions: [destination.region] } };
 }
 
 /** The organization scan the deployed settings describe. */
@@ -249,7 +230,7 @@ async function gatherStep(accountId: string, runId: string, startedAt: Date, dep
   return { accountId, key };
 }
 
-async function decideStep(event: DecideEvent, deps: StepDeps, environment: Environment): Promise<DecideOutput> {
+async function decideStep(event: DecideEvent, deps: StepDeps, environment: Environment<OrgRuntimeSettings>): Promise<DecideOutput> {
   const context = stepContext(deps.config, new Date(event.startedAt), deps.remainingMs);
   const listingText = await deps.store.get(event.listingKey);
   if (listingText === undefined) throw new Error(`the listing ${event.listingKey} is not in ${deps.store.bucket}`);

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { ReportSummary, RunConfig, RunError } from './contract';
 import { describeError } from './aws/errors';
 import { createAwsGateway } from './aws/gateway';
+import { executionFailure, readMapFailures } from './aws/map-results';
 import { createObjectStore, type ObjectStore } from './aws/object-store';
 import { assumeMemberRole, createOrganizationGateway, type OrganizationAccount, type OrganizationGateway } from './aws/organization';
 import { notify, storeReport } from './deliver';
@@ -29,7 +30,7 @@ const MAX_INLINE_MEMBERS = 1000;
 /** S3 reads in flight at once in the decide step. */
 const READ_CONCURRENCY = 16;
 
-export { InvalidEventError };
+export { executionFailure, InvalidEventError };
 
 export const STEPS = ['list', 'gather', 'decide'] as const;
 const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -291,53 +292,9 @@ async function gatherFailures(event: DecideEvent, errors: RunError[]): Promise<M
   const details = gathered?.ResultWriterDetails;
   if (details === undefined) return failures;
   try {
-    const results = createObjectStore(details.Bucket);
-    const manifest = JSON.parse((await results.get(details.Key)) ?? '{}') as MapManifest;
-    const files = [...(manifest.ResultFiles?.FAILED ?? []), ...(manifest.ResultFiles?.SUCCEEDED ?? [])];
-    for (const file of files) {
-      for (const execution of JSON.parse((await results.get(file.Key)) ?? '[]') as MapExecution[]) {
-        const failure = executionFailure(execution);
-        if (failure !== undefined) failures.set(failure.accountId, failure.message);
-      }
-    }
+    await readMapFailures(details, failures);
   } catch (error) {
     errors.push({ check: 'cross-account', message: `the map's results at s3://${details.Bucket}/${details.Key} could not be read: ${describeError(error)}` });
   }
   return failures;
-}
-
-/** The ResultWriter manifest Step Functions writes beside the child executions' results. */
-interface MapManifest {
-  readonly ResultFiles?: Readonly<Record<'FAILED' | 'SUCCEEDED' | 'PENDING', readonly { readonly Key: string }[] | undefined>>;
-}
-
-interface MapExecution {
-  readonly Input?: string;
-  readonly Output?: string;
-  readonly Status?: string;
-  readonly Error?: string;
-  readonly Cause?: string;
-}
-
-/** One child execution's failure: it failed, or it answered `{accountId, error}`. */
-export function executionFailure(execution: MapExecution): { accountId: string; message: string } | undefined {
-  const input = safeParse(execution.Input);
-  const output = safeParse(execution.Output);
-  const accountId = typeof output?.accountId === 'string' ? output.accountId : typeof input?.accountId === 'string' ? input.accountId : undefined;
-  if (accountId === undefined) return undefined;
-  if (typeof output?.error === 'string') return { accountId, message: output.error };
-  if (execution.Status !== undefined && execution.Status !== 'SUCCEEDED') {
-    return { accountId, message: `gather ${execution.Status.toLowerCase()}: ${execution.Error ?? 'no error'}${execution.Cause ? `: ${execution.Cause.slice(0, 300)}` : ''}` };
-  }
-  return undefined;
-}
-
-function safeParse(text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

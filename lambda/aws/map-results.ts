@@ -3,6 +3,7 @@
 // accounts' gather steps failed, and why.
 // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
 
+import { z } from 'zod';
 import { createObjectStore } from './object-store';
 
 /**
@@ -11,27 +12,47 @@ import { createObjectStore } from './object-store';
  */
 export async function readMapFailures(details: { readonly Bucket: string; readonly Key: string }, failures: Map<string, string>): Promise<void> {
   const results = createObjectStore(details.Bucket);
-  const manifest = JSON.parse((await results.get(details.Key)) ?? '{}') as MapManifest;
+  const manifest = validated(manifestSchema, (await results.get(details.Key)) ?? '{}', `the map's manifest s3://${details.Bucket}/${details.Key}`);
   const files = [...(manifest.ResultFiles?.FAILED ?? []), ...(manifest.ResultFiles?.SUCCEEDED ?? [])];
   for (const file of files) {
-    for (const execution of JSON.parse((await results.get(file.Key)) ?? '[]') as MapExecution[]) {
+    const executions = validated(executionsSchema, (await results.get(file.Key)) ?? '[]', `the map's result file s3://${details.Bucket}/${file.Key}`);
+    for (const execution of executions) {
       const failure = executionFailure(execution);
       if (failure !== undefined) failures.set(failure.accountId, failure.message);
     }
   }
 }
 
-/** The ResultWriter manifest Step Functions writes beside the child executions' results. */
-interface MapManifest {
-  readonly ResultFiles?: Readonly<Record<'FAILED' | 'SUCCEEDED' | 'PENDING', readonly { readonly Key: string }[] | undefined>>;
-}
+const resultFiles = z.array(z.object({ Key: z.string() })).optional();
 
-export interface MapExecution {
-  readonly Input?: string;
-  readonly Output?: string;
-  readonly Status?: string;
-  readonly Error?: string;
-  readonly Cause?: string;
+/** The ResultWriter manifest Step Functions writes beside the child executions' results. */
+const manifestSchema = z.object({
+  ResultFiles: z.object({ FAILED: resultFiles, SUCCEEDED: resultFiles, PENDING: resultFiles }).optional(),
+});
+
+const executionSchema = z.object({
+  Input: z.string().optional(),
+  Output: z.string().optional(),
+  Status: z.string().optional(),
+  Error: z.string().optional(),
+  Cause: z.string().optional(),
+});
+const executionsSchema = z.array(executionSchema);
+
+export type MapExecution = z.output<typeof executionSchema>;
+
+/** The object's text parsed and checked, or an error naming the object and its first bad field. */
+function validated<T>(schema: z.ZodType<T>, text: string, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${what} is not JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(`${what} is malformed: ${issue.path.length > 0 ? issue.path.map(String).join('.') : 'the object'} ${issue.message}`);
 }
 
 /** One child execution's failure: it failed, or it answered `{accountId, error}`. */

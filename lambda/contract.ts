@@ -1,4 +1,4 @@
-// The public contract of DESIGN.md as types: the run configuration every adapter builds and
+// The public contract as types: the run configuration every adapter builds and
 // the JSON report every adapter returns. Field names here are the contract; do not rename them.
 
 export const MODES = ['report', 'protect', 'cleanup'] as const;

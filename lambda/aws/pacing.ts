@@ -8,7 +8,10 @@ export interface BucketShape {
   readonly refillPerSecond: number;
 }
 
-/** EC2's documented buckets (FACTS.md), each taken at 95% burst and 99% refill. */
+/**
+ * EC2's documented buckets, each taken at 95% burst and 99% refill.
+ * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
+ */
 export const EC2_BUCKETS = {
   describe: { capacity: 95, refillPerSecond: 19.8 },
   tags: { capacity: 95, refillPerSecond: 9.9 },

@@ -1,5 +1,5 @@
 // The CLI adapter: arguments -> RunConfig -> run -> report on stdout (and SNS) -> exit status.
-// Exit status (DESIGN.md): 0 completed (check: every image safe); 1 check: an image blocked or
+// Exit status: 0 completed (check: every image safe); 1 check: an image blocked or
 // unverified, scan: an image unverified, or the run failed; 2 invalid arguments, nothing done.
 
 import { readFileSync, existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The plan of actions a mode takes on the verdicts (DESIGN.md "Modes"). Pure: the run carries it out.
+// The plan of actions a mode takes on the verdicts (report, protect, cleanup). Pure: the run carries it out.
 
 import type { Mode, Reason, Verdict } from '../contract';
 import { reasonText } from './reasons';

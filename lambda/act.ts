@@ -8,7 +8,7 @@ import type { AwsGateway } from './aws/gateway';
 import { describeError } from './aws/errors';
 import { forEachLimited } from './concurrency';
 import { keyOf, type Evidence, type ImageRecord } from './engine/model';
-import { isProtected } from './engine/protection';
+import { isProtected } from './engine/rules/deregistration-protected';
 import { planActions, type ImagePlan, type PlanSettings, type PlannedAction } from './engine/plan';
 import { decideAgain, type Recheck } from './recheck';
 

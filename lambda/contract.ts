@@ -1,4 +1,4 @@
-// The public contract of DESIGN.md as types: the run configuration every adapter builds and
+// The public contract as types: the run configuration every adapter builds and
 // the JSON report every adapter returns. Field names here are the contract; do not rename them.
 
 export const MODES = ['report', 'protect', 'cleanup'] as const;
@@ -252,4 +252,17 @@ export interface Report {
   readonly summary: ReportSummary;
   readonly images: readonly ImageEntry[];
   readonly errors: readonly RunError[];
+}
+
+/** Where a stored report is: its S3 URI and its page in the S3 console. */
+export interface ReportLocation {
+  readonly s3Uri: string;
+  readonly consoleUrl: string;
+}
+
+/** The SNS Publish input of a run's notification, without the topic. */
+export interface NotificationInput {
+  readonly Subject: string;
+  readonly Message: string;
+  readonly MessageStructure: 'json';
 }

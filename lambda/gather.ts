@@ -21,7 +21,8 @@ import {
   type LaunchPermission,
   type RecycleBinRule,
 } from './engine/model';
-import { batchByRegion, referenceTargets } from './engine/references';
+import { batchByRegion } from './aws/references';
+import { referenceTargets } from './engine/rules/referenced';
 import { EXTRA_SOURCES, type CheckName, type ExtraSource } from './contract';
 
 /** Calls in flight per region; the pacer, not this, sets the rate. */

@@ -1,20 +1,20 @@
 // The Lambda adapter: event + deployed settings -> RunConfig -> run -> store, notify, measure.
 // It holds no rule: the engine decides, this file only wires the function's inputs and outputs.
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig, type Trigger } from './contract';
-import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
+import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig } from './contract';
+import { notify, storeReport } from './deliver';
+import { fieldOf, InvalidEventError, invocationFailure, logger, readEnvironment, valueAt } from './edge';
 import { METRIC_NAMESPACE, METRIC_SERVICE, runMetrics } from './metrics';
-import { runOutcome } from './report/outcome';
 import { deployedRunConfig, formString, type RuntimeSettings, settingsFromEnvironment } from './settings';
+
+export { InvalidEventError, invocationFailure };
 
 /** Time kept back from the Lambda timeout to store the report and notify after the run stops. */
 const SAFETY_MARGIN_MS = 60_000;
 const MAX_IMAGE_IDS = 1000;
 
-const logger = new Logger({ serviceName: 'ami-guard' });
 const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: METRIC_SERVICE });
 
 /**
@@ -60,26 +60,9 @@ interface Invocation {
   readonly notify: boolean;
 }
 
-export class InvalidEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidEventError';
-  }
-}
-
-interface Environment extends Destination {
-  readonly settings: RuntimeSettings;
-}
-
-function readEnvironment(environment: NodeJS.ProcessEnv): Environment {
-  const settings = settingsFromEnvironment(environment);
-  const destination = destinationFromEnvironment(environment);
-  return { ...destination, settings: settings.regions.length > 0 ? settings : { ...settings, regions: [destination.region] } };
-}
-
 export async function handler(event: unknown, context: Context): Promise<Report> {
   logger.addContext(context);
-  const environment = readEnvironment(process.env);
+  const environment = readEnvironment(process.env, settingsFromEnvironment);
   const invocation = parseEvent(event, environment.settings);
   logger.info('run starting', { command: invocation.config.command, mode: invocation.config.mode, trigger: invocation.config.trigger });
 
@@ -118,15 +101,6 @@ export async function handler(event: unknown, context: Context): Promise<Report>
     );
   }
   return report;
-}
-
-/** Why the invocation must fail after storing and notifying, or undefined when it returns the report. */
-export function invocationFailure(trigger: Trigger, report: Report, stored: boolean, notified: boolean): string | undefined {
-  if (!stored) return 'the report could not be stored';
-  if (!notified) return 'the notification was not published';
-  if (report.errors.some((error) => error.check === 'run')) return 'the run reached its time limit';
-  if (trigger === 'schedule' && runOutcome(report).failed) return 'the scheduled run has errors or unverified images';
-  return undefined;
 }
 
 /** Turns the event into a run, or throws one error naming the bad field before any AWS call. */
@@ -180,11 +154,8 @@ function invalidEvent(event: unknown, error: z.ZodError, known: string): Invalid
     if (issue.path.length > 0) return new InvalidEventError(`invalid event ${[...issue.path, issue.keys[0]].map(String).join('.')}: unknown field`);
     return new InvalidEventError(`invalid event ${issue.keys[0]}: unknown field (known: ${known})`);
   }
-  const field = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace('.[', '[');
-  let value: unknown = event;
-  for (const part of issue.path) {
-    value = typeof value === 'object' && value !== null && Object.hasOwn(value, part) ? (value as Record<PropertyKey, unknown>)[part] : undefined;
-  }
+  const field = fieldOf(issue);
+  const value = valueAt(event, issue);
   const shown = value === undefined ? 'missing' : JSON.stringify(value).slice(0, 80);
   return new InvalidEventError(`invalid event ${field || 'body'}: ${shown} ${issue.message}`);
 }

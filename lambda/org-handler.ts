@@ -5,23 +5,22 @@
 //             one stored report and one notification
 // It holds no rule: run-org.ts and the engine decide; this file wires events, S3 and SNS.
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
-import type { ReportSummary, RunConfig, RunError } from './contract';
+import type { RunConfig, RunError } from './contract';
 import { describeError } from './aws/errors';
 import { createAwsGateway } from './aws/gateway';
+import { executionFailure, readMapFailures } from './aws/map-results';
 import { createObjectStore, type ObjectStore } from './aws/object-store';
-import { assumeMemberRole, createOrganizationGateway, type OrganizationAccount, type OrganizationGateway } from './aws/organization';
-import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
+import { assumeMemberRole, createOrganizationGateway, type OrganizationGateway } from './aws/organization';
+import { notify, storeReport } from './deliver';
+import { InvalidEventError, invocationFailure, logger, readEnvironment, type Environment } from './edge';
 import { forEachLimited } from './concurrency';
 import { indexLineage } from './engine/lineage';
-import type { Evidence, ImageRecord, Inventory } from './engine/model';
-import { invocationFailure } from './handler';
 import { gather, runContext, type Gathered, type RunContext } from './run';
 import { decideOrganization, gatewayCache, listMembers, type Gateways } from './run-org';
-import { fromJson, toJson } from './serialize';
-import { deployedRunConfig, formString, type OrgRuntimeSettings, orgSettingsFromEnvironment } from './settings';
+import { parseOrgEvent, type DecideEvent, type DecideOutput, type GatherOutput, type ListOutput } from './org-events';
+import { getGathering, getListing, putGathering, putListing } from './org-store';
+import { deployedRunConfig, type OrgRuntimeSettings, orgSettingsFromEnvironment } from './settings';
 
 /** Time kept back from the Lambda timeout to store and notify after a step stops starting checks. */
 const SAFETY_MARGIN_MS = 60_000;
@@ -30,101 +29,13 @@ const MAX_INLINE_MEMBERS = 1000;
 /** S3 reads in flight at once in the decide step. */
 const READ_CONCURRENCY = 16;
 
-const logger = new Logger({ serviceName: 'ami-guard' });
-
-export const STEPS = ['list', 'gather', 'decide'] as const;
-const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
-const runFields = {
-  runId: z.string({ error: 'is not a string' }).regex(RUN_ID, { error: 'is not a run ID (1-128 letters, digits, ., _ or -)' }),
-  startedAt: z.iso.datetime({ error: 'is not an ISO timestamp like 2026-01-05T06:00:00.000Z' }),
-};
-
-/** One gather result as the item processor returns it. */
-const gatherResultSchema = z.strictObject({ accountId: formString('accountId'), key: z.string().optional(), error: z.string().optional() });
-
-const eventSchemas = {
-  list: z.strictObject({ step: z.literal('list') }),
-  gather: z.strictObject({
-    step: z.literal('gather'),
-    accountId: formString('accountId'),
-    ...runFields,
-  }),
-  decide: z.strictObject({
-    step: z.literal('decide'),
-    ...runFields,
-    listingKey: z.string({ error: 'is not a string' }).min(1, { error: 'is empty' }),
-    /** the Distributed Map's output: its ResultWriter manifest, or the error its Catch caught */
-    gathered: z
-      .strictObject({
-        MapRunArn: z.string().optional(),
-        ResultWriterDetails: z.strictObject({ Bucket: z.string(), Key: z.string() }).optional(),
-        Error: z.string().optional(),
-        Cause: z.string().optional(),
-      })
-      .optional(),
-    /** the gather results inline, when the map writes no results to S3 */
-    results: z.array(gatherResultSchema, { error: 'is not a list of gather results' }).optional(),
-  }),
-};
-
-export type OrgEvent = { [S in keyof typeof eventSchemas]: z.output<(typeof eventSchemas)[S]> }[keyof typeof eventSchemas];
-type DecideEvent = z.output<typeof eventSchemas.decide>;
-
-export interface ListOutput {
-  readonly runId: string;
-  readonly startedAt: string;
-  readonly items: readonly { readonly accountId: string }[];
-  readonly organizationArn: string;
-  /** the organization's active accounts; left out above MAX_INLINE_MEMBERS (read listingKey) */
-  readonly members?: readonly string[];
-  /** the S3 key of the listing (organization ARN, members, the accounts to scan) */
-  readonly listingKey: string;
-}
-
-export type GatherOutput = { readonly accountId: string; readonly key: string } | { readonly accountId: string; readonly error: string };
-
-export interface DecideOutput {
-  readonly runId: string;
-  readonly accounts: number;
-  readonly summary: ReportSummary;
-  readonly errors: number;
-  readonly report?: string;
-}
-
-/** What the list step stores for the decide step. */
-interface Listing {
-  readonly organizationArn: string;
-  /** every account of the organization with its status: a share to one that is not active cannot be cleared */
-  readonly accounts: readonly OrganizationAccount[];
-  readonly members: readonly string[];
-  readonly scanned: readonly string[];
-}
-
-/** What the gather step stores per account: Gathered without its index (rebuilt from the inventory), with the step's errors. */
-interface StoredGathering {
-  readonly inventory: Inventory;
-  readonly candidates: readonly ImageRecord[];
-  readonly missing: readonly string[];
-  readonly evidence: Evidence;
-  readonly errors: readonly RunError[];
-}
-
-export class InvalidEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidEventError';
-  }
-}
-
-interface Environment extends Destination {
-  readonly settings: OrgRuntimeSettings;
-}
+export { executionFailure, InvalidEventError, parseOrgEvent };
+export type { DecideOutput, GatherOutput, ListOutput, OrgEvent } from './org-events';
 
 export async function handler(event: unknown, context: Context): Promise<ListOutput | GatherOutput | DecideOutput> {
   logger.addContext(context);
   const request = parseOrgEvent(event);
-  const environment = readEnvironment(process.env);
+  const environment = readEnvironment(process.env, orgSettingsFromEnvironment);
   const config = orgRunConfig(environment.settings);
   const store = createObjectStore(environment.reportBucket);
   const remainingMs = () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
@@ -133,32 +44,6 @@ export async function handler(event: unknown, context: Context): Promise<ListOut
   const steps = { config, store, remainingMs, gateways: memberGateways(context.invokedFunctionArn, environment.settings, remainingMs) };
   if (request.step === 'gather') return gatherStep(request.accountId, request.runId, new Date(request.startedAt), steps);
   return decideStep(request, steps, environment);
-}
-
-/** Checks the event before anything else: one error naming the bad field, no AWS call. */
-export function parseOrgEvent(event: unknown): OrgEvent {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    throw new InvalidEventError(`invalid event: expected an object with step (one of ${STEPS.join(', ')})`);
-  }
-  const step = (event as { step?: unknown }).step;
-  if (typeof step !== 'string' || !(STEPS as readonly string[]).includes(step)) {
-    throw new InvalidEventError(`invalid event step: ${step === undefined ? 'missing' : JSON.stringify(step)} is not one of ${STEPS.join(', ')}`);
-  }
-  const parsed = eventSchemas[step as OrgEvent['step']].safeParse(event);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue.code === 'unrecognized_keys') throw new InvalidEventError(`invalid event ${issue.keys[0]}: unknown field of the ${step} step`);
-  const field = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace('.[', '[');
-  let value: unknown = event;
-  for (const part of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey];
-  if (value === undefined) throw new InvalidEventError(`invalid event ${field}: missing (the ${step} step needs it)`);
-  throw new InvalidEventError(`invalid event ${field}: ${JSON.stringify(value).slice(0, 80)} ${issue.message}`);
-}
-
-function readEnvironment(environment: NodeJS.ProcessEnv): Environment {
-  const settings = orgSettingsFromEnvironment(environment);
-  const destination = destinationFromEnvironment(environment);
-  return { ...destination, settings: settings.regions.length > 0 ? settings : { ...settings, regions: [destination.region] } };
 }
 
 /** The organization scan the deployed settings describe. */
@@ -184,9 +69,6 @@ export function chooseAccounts(
   return members.filter((accountId) => (included === undefined || included.has(accountId)) && !excluded.has(accountId));
 }
 
-const listingKeyOf = (runId: string): string => `org/${runId}/listing.json`;
-export const gatheredKey = (runId: string, accountId: string): string => `org/${runId}/gathered/${accountId}.json`;
-
 async function listStep(config: RunConfig, settings: OrgRuntimeSettings, store: ObjectStore): Promise<ListOutput> {
   const organization = createOrganizationGateway();
   const { organizationArn, accounts, members } = await listMembers(config, organization);
@@ -194,8 +76,7 @@ async function listStep(config: RunConfig, settings: OrgRuntimeSettings, store: 
   const scanned = chooseAccounts(members, underUnits, settings.excludeAccounts);
   const runId = randomUUID();
   const startedAt = new Date().toISOString();
-  const listingKey = listingKeyOf(runId);
-  await store.put(listingKey, JSON.stringify({ organizationArn, accounts, members, scanned } satisfies Listing));
+  const listingKey = await putListing(store, runId, { organizationArn, accounts, members, scanned });
   logger.info('accounts listed', { runId, members: members.length, scanned: scanned.length });
   return {
     runId,
@@ -244,30 +125,25 @@ async function gatherStep(accountId: string, runId: string, startedAt: Date, dep
   }
   const gathered = await gather(context, gateway.value, `${accountId}: `);
   const { inventory, candidates, missing, evidence } = gathered;
-  const key = gatheredKey(runId, accountId);
-  await deps.store.put(key, toJson({ inventory, candidates, missing, evidence, errors: context.errors } satisfies StoredGathering));
+  const key = await putGathering(deps.store, runId, accountId, { inventory, candidates, missing, evidence, errors: context.errors });
   logger.info('account gathered', { accountId, images: inventory.images.length, candidates: candidates.length, errors: context.errors.length });
   return { accountId, key };
 }
 
-async function decideStep(event: DecideEvent, deps: StepDeps, environment: Environment): Promise<DecideOutput> {
+async function decideStep(event: DecideEvent, deps: StepDeps, environment: Environment<OrgRuntimeSettings>): Promise<DecideOutput> {
   const context = stepContext(deps.config, new Date(event.startedAt), deps.remainingMs);
-  const listingText = await deps.store.get(event.listingKey);
-  if (listingText === undefined) throw new Error(`the listing ${event.listingKey} is not in ${deps.store.bucket}`);
-  const listing = JSON.parse(listingText) as Listing;
-  if (!Array.isArray(listing.accounts)) throw new Error(`the listing ${event.listingKey} has no accounts`);
+  const listing = await getListing(deps.store, event.listingKey);
 
   const failures = await gatherFailures(event, context.errors);
   const gathered = new Map<string, Gathered>();
   // Every account the list step chose is either read back or named in the report's errors.
   await forEachLimited(listing.scanned, READ_CONCURRENCY, async (accountId) => {
-    const text = await deps.store.get(gatheredKey(event.runId, accountId));
-    if (text === undefined) {
+    const stored = await getGathering(deps.store, event.runId, accountId);
+    if (stored === undefined) {
       const why = failures.get(accountId) ?? 'its gather step left no result (it failed after its retries, or the map stopped)';
       context.errors.push({ check: 'cross-account', message: `account ${accountId} not scanned: ${why}` });
       return;
     }
-    const stored = fromJson<StoredGathering>(text);
     context.errors.push(...stored.errors);
     gathered.set(accountId, { ...stored, index: indexLineage(stored.inventory.images) });
   });
@@ -311,53 +187,9 @@ async function gatherFailures(event: DecideEvent, errors: RunError[]): Promise<M
   const details = gathered?.ResultWriterDetails;
   if (details === undefined) return failures;
   try {
-    const results = createObjectStore(details.Bucket);
-    const manifest = JSON.parse((await results.get(details.Key)) ?? '{}') as MapManifest;
-    const files = [...(manifest.ResultFiles?.FAILED ?? []), ...(manifest.ResultFiles?.SUCCEEDED ?? [])];
-    for (const file of files) {
-      for (const execution of JSON.parse((await results.get(file.Key)) ?? '[]') as MapExecution[]) {
-        const failure = executionFailure(execution);
-        if (failure !== undefined) failures.set(failure.accountId, failure.message);
-      }
-    }
+    await readMapFailures(details, failures);
   } catch (error) {
     errors.push({ check: 'cross-account', message: `the map's results at s3://${details.Bucket}/${details.Key} could not be read: ${describeError(error)}` });
   }
   return failures;
-}
-
-/** The ResultWriter manifest Step Functions writes beside the child executions' results. */
-interface MapManifest {
-  readonly ResultFiles?: Readonly<Record<'FAILED' | 'SUCCEEDED' | 'PENDING', readonly { readonly Key: string }[] | undefined>>;
-}
-
-interface MapExecution {
-  readonly Input?: string;
-  readonly Output?: string;
-  readonly Status?: string;
-  readonly Error?: string;
-  readonly Cause?: string;
-}
-
-/** One child execution's failure: it failed, or it answered `{accountId, error}`. */
-export function executionFailure(execution: MapExecution): { accountId: string; message: string } | undefined {
-  const input = safeParse(execution.Input);
-  const output = safeParse(execution.Output);
-  const accountId = typeof output?.accountId === 'string' ? output.accountId : typeof input?.accountId === 'string' ? input.accountId : undefined;
-  if (accountId === undefined) return undefined;
-  if (typeof output?.error === 'string') return { accountId, message: output.error };
-  if (execution.Status !== undefined && execution.Status !== 'SUCCEEDED') {
-    return { accountId, message: `gather ${execution.Status.toLowerCase()}: ${execution.Error ?? 'no error'}${execution.Cause ? `: ${execution.Cause.slice(0, 300)}` : ''}` };
-  }
-  return undefined;
-}
-
-function safeParse(text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -25,8 +25,8 @@ import {
   type LaunchPermission,
   type UseInOrganization,
 } from './engine/model';
-import { usesOf } from './engine/references';
-import { shareTarget } from './engine/sharing';
+import { usesOf } from './engine/rules/referenced';
+import { shareTarget } from './engine/rules/shared';
 import { conclude, finish, gather, runContext, type Gathered, type RunContext, type RunDeps } from './run';
 
 /** Accounts gathered at once; each account has its own EC2 request buckets. */

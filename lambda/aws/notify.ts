@@ -1,7 +1,7 @@
 // Publishes a run's notification to the SNS topic (per-protocol messages: MessageStructure=json).
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { topicRegion } from '../identifiers';
-import type { NotificationInput } from '../report/notification';
+import type { NotificationInput } from '../contract';
 
 export type Publisher = (notification: NotificationInput) => Promise<string | undefined>;
 

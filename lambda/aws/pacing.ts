@@ -12,7 +12,10 @@ export interface BucketShape {
   readonly refillPerSecond: number;
 }
 
-/** EC2's documented buckets (capacity, refill per second) per account and region. */
+/**
+ * EC2's documented buckets (capacity, refill per second) per account and region.
+ * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
+ */
 export const EC2_BUCKETS = {
   describe: { capacity: 100, refillPerSecond: 20 },
   tags: { capacity: 100, refillPerSecond: 10 },

@@ -2,7 +2,7 @@
 // every version, every page.
 
 import { paginateDescribeImageReferences, type DescribeImageReferencesResult, type EC2Client } from '@aws-sdk/client-ec2';
-import type { ImageReference } from '../engine/model';
+import type { ImageRecord, ImageReference } from '../engine/model';
 import { allMembers, identifier } from './answers';
 import { MalformedAnswerError } from './errors';
 
@@ -20,6 +20,23 @@ export async function describeImageReferences(client: EC2Client, imageIds: reado
     references.push(...(await describeBatch(client, imageIds.slice(i, i + IMAGE_IDS_PER_CALL))));
   }
   return references;
+}
+
+/** Image IDs grouped per region in batches of at most IMAGE_IDS_PER_CALL. */
+export function batchByRegion(images: readonly ImageRecord[]): Map<string, string[][]> {
+  const perRegion = new Map<string, string[]>();
+  for (const image of images) {
+    const ids = perRegion.get(image.region) ?? [];
+    ids.push(image.imageId);
+    perRegion.set(image.region, ids);
+  }
+  const batches = new Map<string, string[][]>();
+  for (const [region, ids] of perRegion) {
+    const list: string[][] = [];
+    for (let i = 0; i < ids.length; i += IMAGE_IDS_PER_CALL) list.push(ids.slice(i, i + IMAGE_IDS_PER_CALL));
+    batches.set(region, list);
+  }
+  return batches;
 }
 
 async function describeBatch(client: EC2Client, imageIds: readonly string[]): Promise<ImageReference[]> {

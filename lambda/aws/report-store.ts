@@ -1,8 +1,7 @@
 // Stores a run's full report in the report bucket: the JSON contract, its Markdown rendering and
 // the HTML page with the lineage graph, side by side under one key.
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Report } from '../contract';
-import type { ReportLocation } from '../report/notification';
+import type { Report, ReportLocation } from '../contract';
 
 export interface StoredReport {
   readonly json: ReportLocation;

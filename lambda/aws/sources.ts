@@ -1,5 +1,5 @@
-// The places beyond DescribeImageReferences that name an AMI directly (DESIGN.md "Evidence beyond
-// DescribeImageReferences"). Each lists, for one region, every resource naming any AMI; the engine
+// The places beyond DescribeImageReferences that name an AMI directly: resource types it does not
+// report (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-ami-references.html). Each lists, for one region, every resource naming any AMI; the engine
 // matches them to images. Every page is read; any error fails the whole source for that region.
 
 import { AutoScalingClient, paginateDescribeLaunchConfigurations, type LaunchConfigurationsType } from '@aws-sdk/client-auto-scaling';

@@ -1,4 +1,4 @@
-// The command line of DESIGN.md "Interfaces", parsed and validated into a RunConfig before any AWS call.
+// The command line (`ami-guard check|scan`, options in --help), parsed and validated into a RunConfig before any AWS call.
 
 import { Command, CommanderError, Option } from 'commander';
 import {

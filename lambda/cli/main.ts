@@ -1,5 +1,5 @@
 // The CLI adapter: arguments -> RunConfig -> run -> report on stdout (and SNS) -> exit status.
-// Exit status (DESIGN.md): 0 completed (check: every image safe); 1 check: an image blocked or
+// Exit status: 0 completed (check: every image safe); 1 check: an image blocked or
 // unverified, scan: an image unverified, or the run failed; 2 invalid arguments, nothing done.
 
 import { readFileSync, existsSync } from 'node:fs';
@@ -151,13 +151,8 @@ async function organizationDeps(org: OrgSettings, options: { readonly apiShare: 
 
 /** The SDK's own region chain: AWS_REGION, then the profile. */
 async function defaultRegions(): Promise<string[]> {
-  let region: string | undefined;
-  try {
-    const { EC2Client } = await import('@aws-sdk/client-ec2');
-    region = await new EC2Client({}).config.region();
-  } catch {
-    region = undefined;
-  }
+  const { defaultRegion } = await import('../aws/region');
+  const region = await defaultRegion();
   if (!region) throw new InvalidInputError('no region: pass --region or set AWS_REGION (or a region in the AWS profile)');
   return parseRegions(region);
 }

@@ -1,10 +1,10 @@
-// The plan of actions a mode takes on the verdicts (DESIGN.md "Modes"). Pure: the run carries it out.
+// The plan of actions a mode takes on the verdicts (report, protect, cleanup). Pure: the run carries it out.
 
 import type { Mode, Reason, Verdict } from '../contract';
 import { reasonText } from './reasons';
 import { bindingLength, bindMark, carries, markOf, markOfAnother } from './marks';
 import { PROTECTED_BY_US, TAGS, type ImageRecord } from './model';
-import { protectedByAmiGuard } from './protection';
+import { protectedByAmiGuard } from './rules/deregistration-protected';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** AWS's limit on a tag value. */

@@ -1,4 +1,4 @@
-// Which owned images are deregistration candidates in a scan (DESIGN.md "Policy").
+// Which owned images are deregistration candidates in a scan, under the deployment's PolicySettings.
 
 import type { PolicySettings } from '../contract';
 import { hasTag, tagValue, type ImageRecord } from './model';

@@ -1,13 +1,21 @@
-// The verdict: `safe` only when every check completed and found nothing (DESIGN.md "Verdicts").
+// The verdict: `safe` only when every check completed and found nothing. Each reason code's rule
+// lives in ./rules/, one file named for it; the verdict is their table.
 
 import type { LineageEntry, Reason, RecycleBinStatus, Verdict } from '../contract';
-import { ancestorOfInUseReasons } from './ancestor-of-in-use';
 import { lineageDoubts, type LineageIndex } from './lineage';
 import { keyOf, type Evidence, type ImageRecord } from './model';
-import { protectionOf, protectionReasons } from './protection';
 import { recycleBinStatus } from './recycle-bin';
-import { referencedReasons } from './references';
-import { sharedReasons } from './sharing';
+import { ancestorOfInUse } from './rules/ancestor-of-in-use';
+import { ancestry, notChecked, verdictOf } from './rules/check-failed';
+import { deregistrationProtected, protectionOf } from './rules/deregistration-protected';
+import { referenced } from './rules/referenced';
+import type { Rule } from './rules/rule';
+import { shared } from './rules/shared';
+
+export { verdictOf };
+
+/** The rules, in the order their reasons are listed. */
+export const RULES: readonly Rule[] = [notChecked, referenced, ancestorOfInUse, shared, deregistrationProtected, ancestry];
 
 export interface Decision {
   readonly verdict: Verdict;
@@ -15,27 +23,9 @@ export interface Decision {
   readonly lineage: readonly LineageEntry[];
 }
 
-/** A verdict from reasons alone: any failed check wins, then any other reason blocks. */
-export function verdictOf(reasons: readonly Reason[]): Verdict {
-  if (reasons.some((r) => r.code === 'check-failed')) return 'unverified';
-  return reasons.length > 0 ? 'blocked' : 'safe';
-}
-
 export function decide(image: ImageRecord, index: LineageIndex, evidence: Evidence, runWide: readonly Reason[]): Decision {
-  const reasons: Reason[] = [...runWide];
-  const skipped = evidence.notChecked.get(keyOf(image));
-  if (skipped !== undefined) reasons.push({ code: 'check-failed', check: skipped.check, message: skipped.message });
-  reasons.push(...referencedReasons(image, evidence));
-  reasons.push(...ancestorOfInUseReasons(image, index, evidence));
-  reasons.push(...sharedReasons(image, evidence));
-  reasons.push(...protectionReasons(image, evidence));
-
+  const reasons: Reason[] = [...runWide, ...RULES.flatMap((rule) => rule.reasons(image, { index, evidence }))];
   const lineage = evidence.lineage.get(keyOf(image));
-  if (lineage === undefined) {
-    reasons.push({ code: 'check-failed', check: 'ancestry', message: 'ancestry was not checked' });
-  } else if (!lineage.ok) {
-    reasons.push({ code: 'check-failed', check: 'ancestry', message: lineage.message });
-  }
   return { verdict: verdictOf(reasons), reasons, lineage: lineage?.ok ? lineage.value : [] };
 }
 

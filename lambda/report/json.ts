@@ -1,4 +1,4 @@
-// The JSON report of DESIGN.md, built from the run's decisions and outcomes.
+// The JSON report (the Report type of contract.ts, schemaVersion 1), built from the run's decisions and outcomes.
 
 import { DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH, type ImageEntry, type Report, type ReportSummary, type RunConfig, type RunError } from '../contract';
 

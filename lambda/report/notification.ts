@@ -1,23 +1,12 @@
 // The one SNS message a run publishes: a readable email and an AWS Chatbot custom notification,
 // in the same publish through SNS's per-protocol message structure (MessageStructure=json).
 // Pure: the report and where it is stored in, the publish input out.
-import type { ActionName, ImageEntry, Report } from '../contract';
+import type { ActionName, ImageEntry, NotificationInput, Report, ReportLocation } from '../contract';
 import type { Command } from './outcome';
 import { reasonText } from '../engine/reasons';
 import { formatGiB, imageLabel, reportView, type ImageView, type ReportView } from './view';
 
-/** Where the full report is stored. */
-export interface ReportLocation {
-  readonly s3Uri: string;
-  readonly consoleUrl: string;
-}
-
-/** The SNS Publish input without the topic. */
-export interface NotificationInput {
-  readonly Subject: string;
-  readonly Message: string;
-  readonly MessageStructure: 'json';
-}
+export type { NotificationInput, ReportLocation };
 
 /** The AWS Chatbot custom notification shape; anything else is dropped silently by Chatbot. */
 export interface ChatbotNotification {

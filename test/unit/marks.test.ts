@@ -1,7 +1,7 @@
 import { bindMark, markOf } from '../../lambda/engine/marks';
 import { indexLineage } from '../../lambda/engine/lineage';
 import { planActions, safeSince } from '../../lambda/engine/plan';
-import { protectedByAmiGuard } from '../../lambda/engine/protection';
+import { protectedByAmiGuard } from '../../lambda/engine/rules/deregistration-protected';
 import { decide } from '../../lambda/engine/verdict';
 import { changesSince } from '../../lambda/recheck';
 import { evidenceFor, image } from './fixtures';

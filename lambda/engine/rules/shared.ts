@@ -1,8 +1,16 @@
 // The `shared` rule: an image others can launch may be used where DescribeImageReferences cannot see.
 
-import type { Reason, ShareUsage } from '../contract';
-import { isAccountId } from '../identifiers';
-import { keyOf, type Evidence, type ImageRecord, type LaunchPermission } from './model';
+import type { Reason, ShareUsage } from '../../contract';
+import { isAccountId } from '../../identifiers';
+import { keyOf, type Evidence, type ImageRecord, type LaunchPermission } from '../model';
+import type { Rule } from './rule';
+
+/** `shared`: the image is public or others may launch it (resolved by their answers in organization mode). */
+export const shared: Rule = {
+  code: 'shared',
+  checks: "the image's public flag and launch permissions, with the usage report's and the organization's answers",
+  reasons: (image, { evidence }) => sharedReasons(image, evidence),
+};
 
 export function sharedReasons(image: ImageRecord, evidence: Evidence): Reason[] {
   const reasons: Reason[] = [];

@@ -1,9 +1,17 @@
 // The `deregistration-protected` rule. Anything but exactly `disabled` is protected (fail closed):
 // the values during a cooldown are undocumented.
 
-import type { Reason } from '../contract';
-import { markOf } from './marks';
-import { keyOf, PROTECTED_BY_US, TAGS, type Evidence, type ImageRecord } from './model';
+import type { Reason } from '../../contract';
+import { markOf } from '../marks';
+import { keyOf, PROTECTED_BY_US, TAGS, type Evidence, type ImageRecord } from '../model';
+import type { Rule } from './rule';
+
+/** `deregistration-protected`: the image's deregistration protection is on (and ami-guard did not turn it on). */
+export const deregistrationProtected: Rule = {
+  code: 'deregistration-protected',
+  checks: "the image's deregistration protection, from DescribeImages or its attribute",
+  reasons: (image, { evidence }) => protectionReasons(image, evidence),
+};
 
 export const isProtected = (value: string): boolean => value !== 'disabled';
 

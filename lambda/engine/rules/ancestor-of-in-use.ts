@@ -1,9 +1,17 @@
 // The `ancestor-of-in-use` rule.
 
-import type { CheckName, Reason } from '../contract';
-import { descendantsOf, type LineageIndex } from './lineage';
-import { keyOf, type Evidence, type ImageRecord } from './model';
-import { usesOf } from './references';
+import type { CheckName, Reason } from '../../contract';
+import { descendantsOf, type LineageIndex } from '../lineage';
+import { keyOf, type Evidence, type ImageRecord } from '../model';
+import { usesOf } from './referenced';
+import type { Rule } from './rule';
+
+/** `ancestor-of-in-use`: a descendant of the image (one built from it, at any depth) is in use. */
+export const ancestorOfInUse: Rule = {
+  code: 'ancestor-of-in-use',
+  checks: "each descendant's uses, as the `referenced` rule reads them (in organization mode, anywhere in the organization)",
+  reasons: (image, { index, evidence }) => ancestorOfInUseReasons(image, index, evidence),
+};
 
 interface DescendantUse {
   readonly imageId: string;

@@ -1,11 +1,9 @@
 // The `referenced` rule: resources that DescribeImageReferences reports for an image.
 
-import { EXTRA_SOURCES, type CheckName, type Reason } from '../contract';
-import { keyOf, type Evidence, type ImageRecord, type ImageReference } from './model';
-import { descendantsOf, type LineageIndex } from './lineage';
-
-/** DescribeImageReferences takes at most this many image IDs a call. */
-export const REFERENCE_BATCH = 10;
+import { EXTRA_SOURCES, type CheckName, type Reason } from '../../contract';
+import { keyOf, type Evidence, type ImageRecord, type ImageReference } from '../model';
+import { descendantsOf, type LineageIndex } from '../lineage';
+import type { Rule } from './rule';
 
 /** The images whose references decide the candidates: the candidates and all their descendants. */
 export function referenceTargets(candidates: readonly ImageRecord[], index: LineageIndex): ImageRecord[] {
@@ -15,23 +13,6 @@ export function referenceTargets(candidates: readonly ImageRecord[], index: Line
     for (const descendant of descendantsOf(candidate, index)) targets.set(keyOf(descendant), descendant);
   }
   return [...targets.values()];
-}
-
-/** Image IDs grouped per region in batches of at most REFERENCE_BATCH. */
-export function batchByRegion(images: readonly ImageRecord[]): Map<string, string[][]> {
-  const perRegion = new Map<string, string[]>();
-  for (const image of images) {
-    const ids = perRegion.get(image.region) ?? [];
-    ids.push(image.imageId);
-    perRegion.set(image.region, ids);
-  }
-  const batches = new Map<string, string[][]>();
-  for (const [region, ids] of perRegion) {
-    const list: string[][] = [];
-    for (let i = 0; i < ids.length; i += REFERENCE_BATCH) list.push(ids.slice(i, i + REFERENCE_BATCH));
-    batches.set(region, list);
-  }
-  return batches;
 }
 
 export interface Uses {
@@ -59,7 +40,13 @@ export function usesOf(image: ImageRecord, evidence: Evidence): Uses {
   return { references, failures };
 }
 
-/** The `referenced` rule. */
+/** `referenced`: a resource uses the image (a check that could not clear it is `check-failed`). */
+export const referenced: Rule = {
+  code: 'referenced',
+  checks: 'DescribeImageReferences, then each extra source (EXTRA_SOURCES) listed in its region',
+  reasons: (image, { evidence }) => referencedReasons(image, evidence),
+};
+
 export function referencedReasons(image: ImageRecord, evidence: Evidence): Reason[] {
   const { references, failures } = usesOf(image, evidence);
   return [

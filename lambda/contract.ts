@@ -226,3 +226,6 @@ export interface Report {
   readonly images: readonly ImageEntry[];
   readonly errors: readonly RunError[];
 }
+
+/** Where the scheduled scan's steps hand over their results in the report bucket (inventory, one checkpoint per region). */
+export const SCAN_HANDOVER_PREFIX = 'scan/';

@@ -11,17 +11,15 @@
 import type { AwsGateway } from './aws/gateway';
 import type { ObjectStore } from './aws/object-store';
 import type { Report, RunError } from './contract';
-import { DEFAULT_USAGE_REPORT_WAIT_SECONDS } from './contract';
+import { DEFAULT_USAGE_REPORT_WAIT_SECONDS, SCAN_HANDOVER_PREFIX } from './contract';
 import { gatherEvidence, gatherInventory } from './gather';
 import { descendantsOf, indexLineage, type LineageIndex } from './engine/lineage';
 import { keyOf, type CheckResult, type Evidence, type ImageRecord, type Inventory } from './engine/model';
 import { chooseCandidates, conclude, finish, type RunContext } from './run';
 import { fromJson, toJson } from './serialize';
 
-/** Where a run's steps hand over their results in the report bucket. */
-export const CHECKPOINT_PREFIX = 'scan/';
-const startKey = (runId: string): string => `${CHECKPOINT_PREFIX}${runId}/inventory.json`;
-export const checkpointKey = (runId: string, region: string): string => `${CHECKPOINT_PREFIX}${runId}/regions/${region}.json`;
+const startKey = (runId: string): string => `${SCAN_HANDOVER_PREFIX}${runId}/inventory.json`;
+export const checkpointKey = (runId: string, region: string): string => `${SCAN_HANDOVER_PREFIX}${runId}/regions/${region}.json`;
 
 /** What the start step stores: the inventory and candidates every later step works from. */
 interface StoredStart {

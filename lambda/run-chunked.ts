@@ -18,6 +18,8 @@ import { keyOf, type CheckResult, type Evidence, type ImageRecord, type Inventor
 import { chooseCandidates, conclude, finish, type RunContext } from './run';
 import { fromJson, toJson } from './serialize';
 
+/** Candidates whose evidence is gathered together; a batch also lists its region's other sources once. */
+const CANDIDATES_PER_BATCH = 250;
 const startKey = (runId: string): string => `${SCAN_HANDOVER_PREFIX}${runId}/inventory.json`;
 export const checkpointKey = (runId: string, region: string): string => `${SCAN_HANDOVER_PREFIX}${runId}/regions/${region}.json`;
 
@@ -68,11 +70,27 @@ export async function gatherChunk(context: RunContext, gateway: AwsGateway, stor
   const left = new Set(previous?.remaining ?? inRegion.map(keyOf));
   const todo = inRegion.filter((candidate) => left.has(keyOf(candidate)));
 
-  const found = await gatherEvidence(todo, index, { gateway, progress: (message) => context.progress(message), shouldStop: context.shouldStop }, {
+  // Candidates in batches, one after the other: a candidate's checks run together, so each batch
+  // gathered is finished and the next chunk starts where the time ran out. (All of a chunk's
+  // candidates at once would leave each one's last check, its ancestry, for the end of the chunk.)
+  const options = {
     usageReport: context.config.usageReport ?? false,
     usageReportWaitMs: (context.config.usageReportWaitSeconds ?? DEFAULT_USAGE_REPORT_WAIT_SECONDS) * 1000,
-  });
-  const remaining = todo.filter((candidate) => unfinished(candidate, index, found)).map(keyOf);
+  };
+  const gatherContext = { gateway, progress: (message: string) => context.progress(message), shouldStop: context.shouldStop };
+  let found: Evidence | undefined;
+  const remaining: string[] = [];
+  for (let first = 0; first < todo.length; first += CANDIDATES_PER_BATCH) {
+    const batch = todo.slice(first, first + CANDIDATES_PER_BATCH);
+    if (context.shouldStop()) {
+      remaining.push(...batch.map(keyOf));
+      continue;
+    }
+    const batchEvidence = await gatherEvidence(batch, index, gatherContext, options);
+    found = found === undefined ? batchEvidence : continued(found, batchEvidence, true);
+    remaining.push(...batch.filter((candidate) => unfinished(candidate, index, batchEvidence)).map(keyOf));
+  }
+  found ??= emptyEvidence();
   const stalled = remaining.length > 0 && remaining.length >= todo.length;
   const chunks = (previous?.chunks ?? 0) + 1;
   const errors: RunError[] = [...(previous?.errors ?? [])];
@@ -162,9 +180,14 @@ function emptyEvidence(): Evidence {
 
 type Pick = <T>(earlier: CheckResult<T>, later: CheckResult<T>) => CheckResult<T>;
 
-/** The same region, a later chunk: its fresh answers replace the earlier ones; only its own unstarted checks stay not checked. */
-function continued(earlier: Evidence, later: Evidence): Evidence {
-  return { ...merged(earlier, later, (_earlier, fresh) => fresh), notChecked: later.notChecked };
+/**
+ * The same region, later: fresh answers replace the earlier ones. Between chunks only the later
+ * chunk's unstarted checks stay not checked (it re-ran every check of the candidates left); within
+ * a chunk the batches' are kept together.
+ */
+function continued(earlier: Evidence, later: Evidence, keepNotChecked = false): Evidence {
+  const notChecked = keepNotChecked ? new Map([...earlier.notChecked, ...later.notChecked]) : later.notChecked;
+  return { ...merged(earlier, later, (_earlier, fresh) => fresh), notChecked };
 }
 
 /**

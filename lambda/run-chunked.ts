@@ -14,12 +14,13 @@ import type { Report, RunError } from './contract';
 import { DEFAULT_USAGE_REPORT_WAIT_SECONDS, SCAN_HANDOVER_PREFIX } from './contract';
 import { gatherEvidence, gatherInventory } from './gather';
 import { descendantsOf, indexLineage, type LineageIndex } from './engine/lineage';
+import { referenceTargets } from './engine/references';
 import { keyOf, type CheckResult, type Evidence, type ImageRecord, type Inventory } from './engine/model';
 import { chooseCandidates, conclude, finish, type RunContext } from './run';
 import { fromJson, toJson } from './serialize';
 
-/** Candidates whose evidence is gathered together; a batch also lists its region's other sources once. */
-const CANDIDATES_PER_BATCH = 250;
+/** Candidates whose evidence is gathered together, so a chunk finishes candidates batch by batch. */
+const CANDIDATES_PER_BATCH = 50;
 const startKey = (runId: string): string => `${SCAN_HANDOVER_PREFIX}${runId}/inventory.json`;
 export const checkpointKey = (runId: string, region: string): string => `${SCAN_HANDOVER_PREFIX}${runId}/regions/${region}.json`;
 
@@ -86,7 +87,10 @@ export async function gatherChunk(context: RunContext, gateway: AwsGateway, stor
       remaining.push(...batch.map(keyOf));
       continue;
     }
-    const batchEvidence = await gatherEvidence(batch, index, gatherContext, options);
+    // The region-wide listings once a chunk: again only for a batch that reaches a region not listed yet.
+    const listed = found?.sources;
+    const regionWide = listed === undefined || referenceTargets(batch, index).some((target) => !listed.has(target.region));
+    const batchEvidence = await gatherEvidence(batch, index, gatherContext, { ...options, regionWide });
     found = found === undefined ? batchEvidence : continued(found, batchEvidence, true);
     remaining.push(...batch.filter((candidate) => unfinished(candidate, index, batchEvidence)).map(keyOf));
   }

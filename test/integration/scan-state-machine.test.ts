@@ -175,8 +175,8 @@ beforeAll(async () => {
     { command: 'scan', imageIds: [], mode: settings.mode, trigger: 'schedule', ...deployedRunConfig(settings) },
     { gateway: createAwsGateway(), now: () => new Date() },
   );
-  // Both regions are gathered side by side in one run: a sixth of its time per chunk needs several chunks a region.
-  chunkBudgetMs = Math.max(50, Math.floor((Date.now() - began) / 6));
+  // Both regions are gathered side by side in one run: an eighth of its time per chunk needs several chunks a region.
+  chunkBudgetMs = Math.max(50, Math.floor((Date.now() - began) / 8));
 }, 300_000);
 
 afterAll(async () => {

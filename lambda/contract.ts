@@ -266,3 +266,6 @@ export interface NotificationInput {
   readonly Message: string;
   readonly MessageStructure: 'json';
 }
+
+/** Where the scheduled scan's steps hand over their results in the report bucket (inventory, one checkpoint per region). */
+export const SCAN_HANDOVER_PREFIX = 'scan/';

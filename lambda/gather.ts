@@ -65,6 +65,8 @@ export interface EvidenceOptions {
   readonly usageReport: boolean;
   readonly usageReportWaitMs: number;
   readonly usageReportPollMs?: number;
+  /** false: the region-wide listings (other sources, Recycle Bin rules) are not read again (a later batch of the same regions) */
+  readonly regionWide?: boolean;
 }
 
 export async function gatherEvidence(
@@ -86,14 +88,14 @@ export async function gatherEvidence(
 
   const targets = referenceTargets(candidates, index);
   // Region-wide sources: once per region that holds a candidate or a descendant of one.
-  for (const region of new Set(targets.map((t) => t.region))) {
+  for (const region of options.regionWide === false ? [] : new Set(targets.map((t) => t.region))) {
     const listed = new Map<ExtraSource, CheckResult<readonly ImageReference[]>>();
     sources.set(region, listed);
     for (const source of EXTRA_SOURCES) {
       tasks.push({ region, covers: [], check: source, run: async () => void listed.set(source, await attempt(() => gateway.listSource(region, source))) });
     }
   }
-  for (const region of new Set(candidates.map((c) => c.region))) {
+  for (const region of options.regionWide === false ? [] : new Set(candidates.map((c) => c.region))) {
     tasks.push({ region, covers: [], check: 'recycle-bin', run: async () => void recycleBin.set(region, await attempt(() => gateway.listImageRetentionRules(region))) });
   }
 

@@ -152,7 +152,7 @@ export function finish(context: RunContext, imagesScanned: number, images: reado
   });
 }
 
-function chooseCandidates(
+export function chooseCandidates(
   config: RunConfig,
   inventory: Inventory,
   now: Date,

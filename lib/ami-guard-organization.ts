@@ -28,7 +28,7 @@ const RESULT_WRITER_V2_FLAG = '@aws-cdk/aws-stepfunctions:useDistributedMapResul
 /** How a function that reached its time limit reaches Step Functions. */
 const LAMBDA_TIMED_OUT = 'Lambda.Unknown';
 /** Lambda's own transient failures: worth retrying with backoff, they say nothing about the account. */
-const LAMBDA_TRANSIENT_ERRORS = [
+export const LAMBDA_TRANSIENT_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',

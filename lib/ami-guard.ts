@@ -11,9 +11,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { Mode } from '../lambda/contract';
+import { SCAN_HANDOVER_PREFIX, type Mode } from '../lambda/contract';
 import { parseSettings, type Settings, settingsToEnvironment } from '../lambda/settings';
+import { LAMBDA_TRANSIENT_ERRORS } from './ami-guard-organization';
 import { AmiGuardDashboard } from './dashboard';
 import { acknowledgeWildcards, bundledFunction, createReportBucket, createReportTopic, policyStatement } from './parts';
 import { modeStatements, readStatements, usageReportStatements, wildcardResources, type ArnContext, type StatementSpec } from './permissions';
@@ -139,8 +142,12 @@ export interface AmiGuardProps {
  * protects in-use images and deregisters unused ones.
  */
 export class AmiGuard extends Construct {
-  /** The function that runs a scan on schedule, or a check when invoked by hand. */
+  /** The function that runs a check when invoked by hand (and a whole scan in one invocation when invoked with a scheduled event). */
   public readonly function: lambda.Function;
+  /** The function of the scheduled scan's steps: start, one chunk of a region, decide. */
+  public readonly scanFunction: lambda.Function;
+  /** The scheduled scan: the inventory, each region gathered in chunks (regions in parallel), one decision. */
+  public readonly stateMachine: sfn.StateMachine;
   /** The topic every run's notification and the failed-run alarm go to. */
   public readonly topic: sns.Topic;
   /** Where every run's full report (JSON and Markdown) is stored. */
@@ -186,8 +193,19 @@ export class AmiGuard extends Construct {
     acknowledgeWildcards(role, [
       ...wildcardResources(account),
       { resource: this.reportBucket.arnForObjects('reports/*'), reason: 'the function writes one report object per run under reports/, named by date and run ID' },
+      {
+        resource: this.reportBucket.arnForObjects(`${SCAN_HANDOVER_PREFIX}*`),
+        reason: `the scan's steps hand over one inventory and one checkpoint per region and run under ${SCAN_HANDOVER_PREFIX}, named by run ID and region`,
+      },
     ]);
 
+    const environment = {
+      ...settingsToEnvironment({ ...settings, regions }),
+      REPORT_BUCKET: this.reportBucket.bucketName,
+      TOPIC_ARN: this.topic.topicArn,
+      POWERTOOLS_SERVICE_NAME: 'ami-guard',
+      POWERTOOLS_METRICS_NAMESPACE: 'AmiGuard',
+    };
     this.function = bundledFunction(this, 'Function', {
       description: 'ami-guard: proves whether AMIs are still needed, reports, protects and cleans up by mode',
       entryFile: 'handler.ts',
@@ -200,22 +218,32 @@ export class AmiGuard extends Construct {
       reservedConcurrentExecutions: 1,
       role,
       logGroup,
-      environment: {
-        ...settingsToEnvironment({ ...settings, regions }),
-        REPORT_BUCKET: this.reportBucket.bucketName,
-        TOPIC_ARN: this.topic.topicArn,
-        POWERTOOLS_SERVICE_NAME: 'ami-guard',
-        POWERTOOLS_METRICS_NAMESPACE: 'AmiGuard',
-      },
+      environment,
       // A failed scheduled run is not retried (the next schedule runs again) and goes to the queue.
       retryAttempts: 0,
       onFailure: new lambdaDestinations.SqsDestination(failedInvocations),
     });
 
+    this.scanFunction = bundledFunction(this, 'ScanFunction', {
+      description: 'ami-guard scheduled scan steps: inventory, one chunk of a region, decide and act',
+      entryFile: 'scan-handler.ts',
+      handler: 'handler',
+      // A chunk stops starting checks a minute before this limit and checkpoints; decide holds
+      // every region's evidence and acts, re-checking each deregistration, in one invocation.
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      role,
+      logGroup,
+      environment,
+      // Step Functions retries; an asynchronous retry would only run a step twice.
+      retryAttempts: 0,
+    });
+    this.stateMachine = this.buildStateMachine(settings, regions.length);
+
     new events.Rule(this, 'Schedule', {
       description: 'ami-guard: scheduled scan',
       schedule: events.Schedule.expression(settings.schedule),
-      targets: [new eventsTargets.LambdaFunction(this.function, { retryAttempts: 0 })],
+      targets: [new eventsTargets.SfnStateMachine(this.stateMachine, { retryAttempts: 0 })],
     });
 
     const failedRuns = new cloudwatch.Alarm(this, 'FailedRunAlarm', {
@@ -227,8 +255,112 @@ export class AmiGuard extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     failedRuns.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    const executionAlarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) =>
+      new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    executionAlarm(
+      'FailedScanAlarm',
+      'ami-guard: a scheduled scan failed (errors, unverified images, or a step that kept failing); see the stored report and the execution',
+      this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+    );
+    executionAlarm(
+      'TimedOutScanAlarm',
+      'ami-guard: a scheduled scan timed out before deciding; no report was stored for it',
+      this.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+    );
 
     this.dashboard = new AmiGuardDashboard(this, 'Dashboard', { function: this.function, mode: settings.mode });
+  }
+
+  /**
+   * start -> a Map over the regions holding candidates, each gathered chunk by chunk until done
+   * -> decide. A chunk that keeps failing ends its region; decide reports its images unverified.
+   */
+  private buildStateMachine(settings: Settings, regionCount: number): sfn.StateMachine {
+    const start = new tasks.LambdaInvoke(this, 'StartScan', {
+      lambdaFunction: this.scanFunction,
+      payload: sfn.TaskInput.fromObject({ step: 'start' }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+    });
+    start.addRetry({ errors: LAMBDA_TRANSIENT_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
+    start.addRetry({ errors: [sfn.Errors.TASKS_FAILED], interval: Duration.seconds(60), maxAttempts: 1 });
+
+    const chunk = new tasks.LambdaInvoke(this, 'GatherChunk', {
+      lambdaFunction: this.scanFunction,
+      payload: sfn.TaskInput.fromObject({
+        step: 'gather',
+        runId: sfn.JsonPath.stringAt('$.runId'),
+        startedAt: sfn.JsonPath.stringAt('$.startedAt'),
+        region: sfn.JsonPath.stringAt('$.region'),
+      }),
+      payloadResponseOnly: true,
+      resultPath: '$.progress',
+      // The retries below replace the default ones, so their attempts are counted once.
+      retryOnServiceExceptions: false,
+    });
+    chunk.addRetry({ errors: LAMBDA_TRANSIENT_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
+    // A chunk that failed (its time limit included: Lambda.Unknown) starts again from the last
+    // checkpoint, which only a finished chunk writes.
+    chunk.addRetry({ errors: [sfn.Errors.TASKS_FAILED], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 2 });
+    const notGathered = new sfn.Pass(this, 'RegionNotGathered');
+    chunk.addCatch(notGathered, { errors: [sfn.Errors.ALL], resultPath: '$.failed' });
+    const regionLoop = chunk.next(
+      new sfn.Choice(this, 'RegionDone')
+        .when(sfn.Condition.booleanEquals('$.progress.done', true), new sfn.Succeed(this, 'RegionGathered'))
+        .otherwise(chunk),
+    );
+
+    // Each region has its own EC2 request buckets: regions are gathered side by side.
+    const regions = new sfn.Map(this, 'GatherRegions', {
+      itemsPath: sfn.JsonPath.stringAt('$.regions'),
+      itemSelector: {
+        runId: sfn.JsonPath.stringAt('$.runId'),
+        startedAt: sfn.JsonPath.stringAt('$.startedAt'),
+        region: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
+      },
+      maxConcurrency: Math.max(1, regionCount),
+      resultPath: '$.gathered',
+    });
+    regions.itemProcessor(regionLoop);
+
+    const decide = new tasks.LambdaInvoke(this, 'Decide', {
+      lambdaFunction: this.scanFunction,
+      payload: sfn.TaskInput.fromObject({
+        step: 'decide',
+        runId: sfn.JsonPath.stringAt('$.runId'),
+        startedAt: sfn.JsonPath.stringAt('$.startedAt'),
+        regions: sfn.JsonPath.listAt('$.gathered'),
+      }),
+      payloadResponseOnly: true,
+      // Only when the function was not run: a decide that ran may have acted and notified.
+      retryOnServiceExceptions: false,
+    });
+    decide.addRetry({ errors: LAMBDA_TRANSIENT_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
+
+    const stateMachineLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention: settings.logRetentionDays as logs.RetentionDays });
+    const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'ami-guard scheduled scan: the inventory, each region gathered in chunks, one decision',
+      definitionBody: sfn.DefinitionBody.fromChainable(start.next(regions).next(decide)),
+      // 50,000 images a region at the default API share take about an hour of chunks; a day is room for slower shares.
+      timeout: Duration.hours(24),
+      tracingEnabled: true,
+      logs: { destination: stateMachineLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    acknowledgeWildcards(stateMachine, [
+      { resource: `${this.scanFunction.functionArn}:*`, reason: 'the state machine invokes the ami-guard scan function (any version of it), nothing else' },
+      {
+        resource: '*',
+        reason: 'X-Ray tracing (PutTraceSegments, PutTelemetryRecords, sampling rules) and CloudWatch Logs delivery actions support no resource-level permissions',
+      },
+    ]);
+    return stateMachine;
   }
 
   /** Exactly the actions the function calls; the mutating ones only in the modes that use them. */
@@ -239,6 +371,11 @@ export class AmiGuard extends Construct {
         sid: 'StoreReports',
         actions: ['s3:PutObject'],
         resources: [this.reportBucket.arnForObjects('reports/*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'HandOverScanSteps',
+        actions: ['s3:PutObject', 's3:GetObject'],
+        resources: [this.reportBucket.arnForObjects(`${SCAN_HANDOVER_PREFIX}*`)],
       }),
       new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [this.topic.topicArn] }),
       // Publishing to an encrypted topic: SNS generates a data key and decrypts with the caller's rights.

@@ -10,7 +10,7 @@ const ROOT = join(__dirname, '..', '..');
 const DIST = join(ROOT, 'dist');
 
 /** The Lambda handlers, each bundled to dist/functions/<name>/index.js. */
-export const FUNCTIONS = ['handler', 'org-handler'] as const;
+export const FUNCTIONS = ['handler', 'org-handler', 'scan-handler'] as const;
 
 const common: BuildOptions = {
   bundle: true,

@@ -41,6 +41,21 @@ const MUTATING_ACTIONS = [
   'ec2:DeleteSnapshot',
 ];
 
+const STATE_MACHINE_SERVICE_ACTIONS = [
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+];
+
 interface Statement {
   readonly Sid?: string;
   readonly Action: string | string[];
@@ -68,8 +83,8 @@ function statement(template: Template, sid: string): Statement {
 describe('AmiGuard resources (default settings)', () => {
   const { template } = synthesize();
 
-  it('deploys one function: Node.js 22 on arm64, one at a time, 15 minutes, 512 MiB, settings in its environment', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 1);
+  it('deploys the manual function: Node.js 22 on arm64, one at a time, 15 minutes, 512 MiB, settings in its environment', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 2);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -98,22 +113,43 @@ describe('AmiGuard resources (default settings)', () => {
         },
       },
     });
-    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-    const variables = (fn as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
-    expect(variables).not.toHaveProperty('AMI_GUARD_FAMILY_TAG');
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    for (const fn of functions) expect(fn.Properties.Environment.Variables).not.toHaveProperty('AMI_GUARD_FAMILY_TAG');
   });
 
-  it('keeps the logs for logRetentionDays in the function\'s own log group', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', 1);
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  it('deploys the scan steps function beside it: the same settings and role, 1024 MiB, regions side by side (no reserved concurrency)', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: Record<string, unknown> }[];
+    const [manual, scan] = functions;
+    expect(scan.Properties).toMatchObject({ Handler: 'index.handler', Timeout: 900, MemorySize: 1024, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    expect(scan.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    expect(scan.Properties.Environment).toEqual(manual.Properties.Environment);
+    expect(scan.Properties.Role).toEqual(manual.Properties.Role);
+    expect(scan.Properties.LoggingConfig).toEqual(manual.Properties.LoggingConfig);
   });
 
-  it('runs weekly on an EventBridge schedule', () => {
+  it('keeps the logs for logRetentionDays: the functions\' log group and the state machine\'s', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('runs weekly on an EventBridge schedule that starts the state machine', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'cron(0 6 ? * MON *)',
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AmiGuardFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^AmiGuardStateMachine') }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
     });
+  });
+
+  it('the state machine: start, a Map over the regions looping over chunks until done, decide; retries and catch as documented', () => {
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as { Properties: { DefinitionString: unknown } }[];
+    const text = JSON.stringify(machine.Properties.DefinitionString);
+    for (const state of ['StartScan', 'GatherRegions', 'GatherChunk', 'RegionDone', 'RegionGathered', 'RegionNotGathered', 'Decide']) expect(text).toContain(state);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed', Namespace: 'AWS/States' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsTimedOut', Namespace: 'AWS/States' });
   });
 
   it('encrypts the topic with a rotated customer-managed key that CloudWatch may use, and requires TLS', () => {
@@ -245,6 +281,13 @@ describe('AmiGuard resources (default settings)', () => {
       ...OTHER_SOURCE_ACTIONS,
       ...SCOPED_SOURCE_ACTIONS,
       's3:PutObject',
+      // the scan steps hand over the inventory and checkpoints (scan/*)
+      's3:GetObject',
+      // the state machine's role: it invokes the scan function, traces and logs
+      'lambda:InvokeFunction',
+      ...STATE_MACHINE_SERVICE_ACTIONS,
+      // the schedule's role starts the state machine
+      'states:StartExecution',
       'sns:Publish',
       'kms:Decrypt',
       'kms:GenerateDataKey',

@@ -116,11 +116,15 @@ describe('the npm package in a fresh CDK app', () => {
     expect(() => run('node', ['-e', "require.resolve('esbuild')"])).toThrow();
   });
 
+  const types = (template: { Resources: Record<string, { Type: string }> }) => Object.values(template.Resources).map((resource) => resource.Type);
+
   it('synthesizes an app using AmiGuard offline: the prebuilt handler is the asset, no Docker, no esbuild, no lockfile', () => {
     const { template, asset } = synth('single', 'Single');
     const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(1);
-    expect(functions[0].Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    // the function for manual checks and the scheduled scan's steps
+    expect(functions).toHaveLength(2);
+    for (const fn of functions) expect(fn.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    expect(types(template)).toContain('AWS::StepFunctions::StateMachine');
     expect(fs.readdirSync(asset)).toEqual(['index.js']);
     const code = fs.readFileSync(path.join(asset, 'index.js'), 'utf8');
     expect(code.includes('GetImageAncestry')).toBe(true);

@@ -14,11 +14,13 @@ import type { ReportSummary, RunConfig } from './contract';
 import { createAwsGateway } from './aws/gateway';
 import { createObjectStore } from './aws/object-store';
 import { destinationFromEnvironment, notify, storeReport, type Destination } from './deliver';
-import { invocationFailure } from './handler';
+import { InvalidEventError, invocationFailure } from './edge';
 import { METRIC_NAMESPACE, METRIC_SERVICE, runMetrics } from './metrics';
 import { decideScan, gatherChunk, startScan, type ChunkProgress, type RegionOutcome } from './run-chunked';
 import { runContext, type RunContext } from './run';
 import { deployedRunConfig, formString, type RuntimeSettings, settingsFromEnvironment } from './settings';
+
+export { InvalidEventError };
 
 /**
  * Time kept back from the Lambda timeout: a chunk stops starting checks this long before it, so the
@@ -56,12 +58,6 @@ export interface DecideOutput {
   readonly report?: string;
 }
 
-export class InvalidEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidEventError';
-  }
-}
 
 interface Environment extends Destination {
   readonly settings: RuntimeSettings;

@@ -3,10 +3,14 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Report } from './contract';
-import type { StoredReport } from './aws/report-store';
+import { createPublisher } from './aws/notify';
+import { createReportStore, type StoredReport } from './aws/report-store';
+import { renderHtml } from './report/html';
+import { renderMarkdown } from './report/markdown';
 import { buildNotification } from './report/notification';
 
-// The S3 and SNS clients load when a report is delivered, not when the function starts.
+// Static imports: a dynamic import() here would make the bundler keep whole SDK clients
+// (scripts/bundle.ts). The clients themselves are made when a report is delivered.
 
 export interface Destination {
   readonly reportBucket: string;
@@ -28,11 +32,6 @@ export function destinationFromEnvironment(environment: Readonly<Record<string, 
 export async function storeReport(report: Report, destination: Destination, logger: Logger): Promise<StoredReport | undefined> {
   try {
     // The stored Markdown is the whole report: the bucket has no comment-size limit.
-    const [{ createReportStore }, { renderMarkdown }, { renderHtml }] = await Promise.all([
-      import('./aws/report-store'),
-      import('./report/markdown'),
-      import('./report/html'),
-    ]);
     const renderings = { markdown: renderMarkdown(report, { limit: Infinity }), html: renderHtml(report) };
     const stored = await createReportStore(destination.reportBucket, destination.region).save(report, renderings);
     logger.info('report stored', { location: stored.json.s3Uri });
@@ -47,7 +46,6 @@ export async function storeReport(report: Report, destination: Destination, logg
 /** Publishes the one notification of the run; false when it could not. */
 export async function notify(report: Report, stored: StoredReport | undefined, destination: Destination, logger: Logger): Promise<boolean> {
   try {
-    const { createPublisher } = await import('./aws/notify');
     const messageId = await createPublisher(destination.topicArn)(buildNotification(report, stored?.json, { html: stored?.html }));
     logger.info('notification published', { messageId });
     return true;

@@ -3,10 +3,12 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { createAwsGateway } from './aws/gateway';
 import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig } from './contract';
 import { notify, storeReport } from './deliver';
 import { fieldOf, InvalidEventError, invocationFailure, logger, readEnvironment, valueAt } from './edge';
 import { METRIC_NAMESPACE, METRIC_SERVICE, runMetrics } from './metrics';
+import { run } from './run';
 import { deployedRunConfig, formString, type RuntimeSettings, settingsFromEnvironment } from './settings';
 
 export { InvalidEventError, invocationFailure };
@@ -67,8 +69,7 @@ export async function handler(event: unknown, context: Context): Promise<Report>
   logger.info('run starting', { command: invocation.config.command, mode: invocation.config.mode, trigger: invocation.config.trigger });
 
   const remainingMs = (): number => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
-  // The pipeline and the SDK clients load on the first run, not at module init.
-  const [{ run }, { createAwsGateway }] = await Promise.all([import('./run'), import('./aws/gateway')]);
+  // The gateway and its SDK clients are made per invocation, not at module init.
   const report = await run(invocation.config, {
     gateway: createAwsGateway({ apiShare: environment.settings.apiShare, remainingMs }),
     now: () => new Date(),

@@ -5,11 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import * as ts from 'typescript';
 
 const ROOT = join(__dirname, '..', '..');
 const DIST = join(ROOT, 'dist');
 
-/** The Lambda handlers, each bundled to dist/functions/<name>/index.js. */
+/** The Lambda handlers, each bundled to dist/functions/<name>/index.js (the asset lib/parts.ts deploys). */
 export const FUNCTIONS = ['handler', 'org-handler', 'scan-handler'] as const;
 
 const common: BuildOptions = {
@@ -30,6 +31,43 @@ const cdkWithoutSideEffects: Plugin = {
   },
 };
 
+/**
+ * The AWS SDK's ES module builds keep every shape of a service in one generated file
+ * (dist-es/schemas/schemas_0.js: EC2's is 1.5 MB), one `var X$ = [...]` a shape. esbuild cannot
+ * drop an unused one: its object literals have computed keys (`{ [_xN]: ... }`), which it must
+ * assume may run code. Each array initializer is only data, so wrapping it in a call marked pure
+ * lets esbuild drop the shapes no imported command reaches (the function bundles lose about 0.5 MB).
+ * The evaluation is the same: the array is built when the module runs, as before.
+ */
+export function pureShapes(source: string, fileName: string): string {
+  const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+  const spans: (readonly [number, number])[] = [];
+  for (const statement of file.statements) {
+    if (!ts.isVariableStatement(statement)) continue;
+    for (const declaration of statement.declarationList.declarations) {
+      const value = declaration.initializer;
+      if (value !== undefined && ts.isArrayLiteralExpression(value)) spans.push([value.getStart(file), value.end]);
+    }
+  }
+  let out = '';
+  let at = 0;
+  for (const [start, end] of spans) {
+    out += `${source.slice(at, start)}/* @__PURE__ */ (() => (${source.slice(start, end)}))()`;
+    at = end;
+  }
+  return out + source.slice(at);
+}
+
+const sdkShapesPure: Plugin = {
+  name: 'aws-sdk-shapes-pure',
+  setup(context) {
+    context.onLoad({ filter: /[\\/]@aws-sdk[\\/].+[\\/]dist-es[\\/](.+[\\/])?schemas[\\/]schemas_\d+\.js$/ }, (args) => ({
+      contents: pureShapes(readFileSync(args.path, 'utf8'), args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 async function bundleAll(): Promise<void> {
   await Promise.all([
     ...FUNCTIONS.map((name) =>
@@ -40,6 +78,15 @@ async function bundleAll(): Promise<void> {
         // The runtime is Node.js 22; its built-in SDK may predate GetImageAncestry, so the SDK is inside.
         target: 'node22',
         minify: true,
+        // The SDK's ES module builds, so esbuild keeps only the commands and shapes a handler uses.
+        // That needs static imports all the way down: without code splitting, a module reached by
+        // a dynamic import() is wrapped whole (every export kept), and so is everything it imports.
+        mainFields: ['module', 'main'],
+        plugins: [sdkShapesPure],
+        // Those builds load node:http and node:async_hooks with import(), which a CommonJS bundle
+        // would keep as a real dynamic import; as require() it loads the same module, and also where
+        // import() is not available (jest's module sandbox, test/cdk/bundling.test.ts).
+        supported: { 'dynamic-import': false },
       }),
     ),
     build({
@@ -63,7 +110,9 @@ async function bundleAll(): Promise<void> {
   if (/require\("aws-cdk-lib/.test(cli)) throw new Error('bundle: the CLI requires aws-cdk-lib, which an installed CLI does not have');
 }
 
-bundleAll().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  bundleAll().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}

@@ -1,18 +1,21 @@
 // `npm run bench:startup`: how fast the CLI answers `--version` and `--help`, and the Lambda
-// handlers bundled the way a deployment bundles them (esbuild, minified, every dependency
-// included): bundle size and module init time. Medians of several runs, next to node's own
+// handlers as they ship: the bundles `npm run build` wrote to dist/functions/<name>/index.js,
+// which lib/parts.ts deploys as they are. Bundle size and module init time, each against its
+// budget (BUNDLE_BUDGET_BYTES, INIT_BUDGET_S). Medians of several runs, next to node's own
 // start-up, since on a shared machine the absolute figures move with the load.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
+import { FUNCTIONS } from './bundle';
 import { CLI_PATH } from './cli-process';
 
 const RUNS = 7;
 const ROOT = join(__dirname, '..', '..');
-const HANDLERS = ['handler.ts', 'org-handler.ts'];
+/** Issue #15's budgets for each handler bundle: its size and its module init (CPU). */
+const BUNDLE_BUDGET_BYTES = 1_500_000;
+const INIT_BUDGET_S = 0.3;
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -66,23 +69,17 @@ function main(): void {
     out(`ami-guard --version: ${show(version)}`);
     out(`ami-guard --help: ${show(help)}`);
     out(`startup_node_s=${node.wall.toFixed(3)} startup_version_s=${version.wall.toFixed(3)} startup_help_s=${help.wall.toFixed(3)} startup_version_cpu_s=${version.cpu.toFixed(3)}`);
-    for (const entry of HANDLERS) {
-      const name = entry.replace(/\.ts$/, '');
-      const outfile = join(dir, `${name}.js`);
-      buildSync({
-        entryPoints: [join(ROOT, 'lambda', entry)],
-        outfile,
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        target: 'node22',
-        format: 'cjs',
-        logLevel: 'error',
-      });
-      const bytes = statSync(outfile).size;
-      const init = initTiming(outfile);
-      out(`lambda/${entry} bundled (esbuild, minified, cjs): ${(bytes / 1024 / 1024).toFixed(2)} MiB, module init ${show(init)}`);
-      out(`startup_${name.replace('-', '_')}_bytes=${bytes} startup_${name.replace('-', '_')}_init_s=${init.wall.toFixed(3)}`);
+    for (const name of FUNCTIONS) {
+      const bundle = join(ROOT, 'dist', 'functions', name, 'index.js');
+      const bytes = statSync(bundle).size;
+      const init = initTiming(bundle);
+      const over = [
+        ...(bytes > BUNDLE_BUDGET_BYTES ? [`over ${BUNDLE_BUDGET_BYTES} bytes`] : []),
+        ...(init.cpu > INIT_BUDGET_S ? [`init over ${INIT_BUDGET_S} s CPU`] : []),
+      ];
+      const key = name.replace('-', '_');
+      out(`dist/functions/${name}/index.js: ${bytes} bytes (${(bytes / 1024 / 1024).toFixed(2)} MiB), module init ${show(init)}${over.length > 0 ? ` (${over.join(', ')})` : ''}`);
+      out(`startup_${key}_bytes=${bytes} startup_${key}_init_s=${init.wall.toFixed(3)} startup_${key}_init_cpu_s=${init.cpu.toFixed(3)}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

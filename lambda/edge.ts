@@ -1,7 +1,7 @@
 // What the two Lambda adapters share, so neither imports the other: the logger, the invalid-event
 // error and the words for a zod issue, the deployed environment, and when an invocation fails.
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Report, Trigger } from './contract';
 import { destinationFromEnvironment, type Destination } from './deliver';
 import { runOutcome } from './report/outcome';

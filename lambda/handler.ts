@@ -2,14 +2,14 @@
 // It holds no rule: the engine decides, this file only wires the function's inputs and outputs.
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createAwsGateway } from './aws/gateway';
 import { MODE_STRENGTH, MODES, type Mode, type Report, type RunConfig } from './contract';
 import { notify, storeReport } from './deliver';
 import { fieldOf, InvalidEventError, invocationFailure, logger, readEnvironment, valueAt } from './edge';
 import { METRIC_NAMESPACE, METRIC_SERVICE, runMetrics } from './metrics';
 import { run } from './run';
-import { deployedRunConfig, formString, type RuntimeSettings, settingsFromEnvironment } from './settings';
+import { deployedRunConfig, ENGLISH, formString, type RuntimeSettings, settingsFromEnvironment } from './settings';
 
 export { InvalidEventError, invocationFailure };
 
@@ -28,28 +28,32 @@ const scheduledEventSchema = z
     source: z.enum(['aws.events', 'aws.scheduler'], { error: 'is not aws.events or aws.scheduler' }),
     'detail-type': z.literal('Scheduled Event', { error: 'is not "Scheduled Event"' }),
     version: z.literal('0', { error: 'is not "0"' }),
-    id: z.string({ error: 'is not a string' }).min(1, { error: 'is empty' }),
+    id: z.string({ error: 'is not a string' }).check(z.minLength(1, { error: 'is empty' })),
     account: formString('accountId'),
     time: z.iso.datetime({ error: 'is not an ISO timestamp' }),
     region: formString('region'),
     resources: z.array(formString('arn'), { error: 'is not a list of ARNs' }),
     detail: z.union([z.strictObject({}), z.literal('{}')], { error: 'is not the empty detail of a scheduled event' }),
   })
-  .refine((event) => (event.source === 'aws.events') === (typeof event.detail === 'object'), {
-    path: ['detail'],
-    error: 'is not the detail this source sends ({} from aws.events, "{}" from aws.scheduler)',
-  });
+  .check(
+    z.refine((event) => (event.source === 'aws.events') === (typeof event.detail === 'object'), {
+      path: ['detail'],
+      error: 'is not the detail this source sends ({} from aws.events, "{}" from aws.scheduler)',
+    }),
+  );
 
 const manualEventSchema = z.strictObject({
   imageIds: z
     .array(formString('imageId'), {
       error: 'is not a list of AMI IDs',
     })
-    .min(1, { error: 'is empty: give 1 to 1000 AMI IDs' })
-    .max(MAX_IMAGE_IDS, { error: `has more than ${MAX_IMAGE_IDS} AMI IDs` }),
-  mode: z.enum(MODES, { error: `is not one of ${MODES.join(', ')}` }).optional(),
-  notify: z.boolean({ error: 'is not true or false' }).optional(),
-  dryRun: z.boolean({ error: 'is not true or false' }).optional(),
+    .check(
+      z.minLength(1, { error: 'is empty: give 1 to 1000 AMI IDs' }),
+      z.maxLength(MAX_IMAGE_IDS, { error: `has more than ${MAX_IMAGE_IDS} AMI IDs` }),
+    ),
+  mode: z.optional(z.enum(MODES, { error: `is not one of ${MODES.join(', ')}` })),
+  notify: z.optional(z.boolean({ error: 'is not true or false' })),
+  dryRun: z.optional(z.boolean({ error: 'is not true or false' })),
 });
 const MANUAL_FIELDS = Object.keys(manualEventSchema.shape).join(', ');
 const SCHEDULED_FIELDS = 'source, detail-type, version, id, account, time, region, resources, detail';
@@ -109,7 +113,7 @@ export function parseEvent(event: unknown, settings: RuntimeSettings): Invocatio
   // Any envelope field makes it a scheduled event, which must then be exactly one: a manual
   // request dressed with `source` is rejected, never run as a scan.
   if (typeof event === 'object' && event !== null && !Array.isArray(event) && ['source', 'detail-type'].some((key) => Object.hasOwn(event, key))) {
-    const scheduled = scheduledEventSchema.safeParse(event);
+    const scheduled = scheduledEventSchema.safeParse(event, ENGLISH);
     if (!scheduled.success) throw invalidEvent(event, scheduled.error, SCHEDULED_FIELDS);
     return {
       config: {
@@ -122,7 +126,7 @@ export function parseEvent(event: unknown, settings: RuntimeSettings): Invocatio
       notify: true,
     };
   }
-  const manual = manualEventSchema.safeParse(event);
+  const manual = manualEventSchema.safeParse(event, ENGLISH);
   if (!manual.success) throw invalidEvent(event, manual.error, MANUAL_FIELDS);
   return { config: manualConfig(manual.data, settings), notify: manual.data.notify ?? false };
 }
@@ -144,7 +148,7 @@ function manualConfig(event: ManualEvent, settings: RuntimeSettings): RunConfig 
   };
 }
 
-function invalidEvent(event: unknown, error: z.ZodError, known: string): InvalidEventError {
+function invalidEvent(event: unknown, error: z.core.$ZodError, known: string): InvalidEventError {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return new InvalidEventError(
       'invalid event: expected a scheduled event or {"imageIds": ["ami-..."], "mode"?: "report", "notify"?: true, "dryRun"?: false}',

@@ -1,20 +1,20 @@
 // The organization function's events and answers: one step a call (list, gather, decide), each
 // checked before anything else, and what each step returns to the state machine.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ReportSummary } from './contract';
 import { fieldOf, InvalidEventError, valueAt } from './edge';
-import { formString } from './settings';
+import { ENGLISH, formString } from './settings';
 
 export const STEPS = ['list', 'gather', 'decide'] as const;
 const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 const runFields = {
-  runId: z.string({ error: 'is not a string' }).regex(RUN_ID, { error: 'is not a run ID (1-128 letters, digits, ., _ or -)' }),
+  runId: z.string({ error: 'is not a string' }).check(z.regex(RUN_ID, { error: 'is not a run ID (1-128 letters, digits, ., _ or -)' })),
   startedAt: z.iso.datetime({ error: 'is not an ISO timestamp like 2026-01-05T06:00:00.000Z' }),
 };
 
 /** One gather result as the item processor returns it. */
-const gatherResultSchema = z.strictObject({ accountId: formString('accountId'), key: z.string().optional(), error: z.string().optional() });
+const gatherResultSchema = z.strictObject({ accountId: formString('accountId'), key: z.optional(z.string()), error: z.optional(z.string()) });
 
 const eventSchemas = {
   list: z.strictObject({ step: z.literal('list') }),
@@ -26,18 +26,18 @@ const eventSchemas = {
   decide: z.strictObject({
     step: z.literal('decide'),
     ...runFields,
-    listingKey: z.string({ error: 'is not a string' }).min(1, { error: 'is empty' }),
+    listingKey: z.string({ error: 'is not a string' }).check(z.minLength(1, { error: 'is empty' })),
     /** the Distributed Map's output: its ResultWriter manifest, or the error its Catch caught */
-    gathered: z
-      .strictObject({
-        MapRunArn: z.string().optional(),
-        ResultWriterDetails: z.strictObject({ Bucket: z.string(), Key: z.string() }).optional(),
-        Error: z.string().optional(),
-        Cause: z.string().optional(),
-      })
-      .optional(),
+    gathered: z.optional(
+      z.strictObject({
+        MapRunArn: z.optional(z.string()),
+        ResultWriterDetails: z.optional(z.strictObject({ Bucket: z.string(), Key: z.string() })),
+        Error: z.optional(z.string()),
+        Cause: z.optional(z.string()),
+      }),
+    ),
     /** the gather results inline, when the map writes no results to S3 */
-    results: z.array(gatherResultSchema, { error: 'is not a list of gather results' }).optional(),
+    results: z.optional(z.array(gatherResultSchema, { error: 'is not a list of gather results' })),
   }),
 };
 
@@ -74,7 +74,7 @@ export function parseOrgEvent(event: unknown): OrgEvent {
   if (typeof step !== 'string' || !(STEPS as readonly string[]).includes(step)) {
     throw new InvalidEventError(`invalid event step: ${step === undefined ? 'missing' : JSON.stringify(step)} is not one of ${STEPS.join(', ')}`);
   }
-  const parsed = eventSchemas[step as OrgEvent['step']].safeParse(event);
+  const parsed = eventSchemas[step as OrgEvent['step']].safeParse(event, ENGLISH);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   if (issue.code === 'unrecognized_keys') throw new InvalidEventError(`invalid event ${issue.keys[0]}: unknown field of the ${step} step`);

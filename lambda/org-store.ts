@@ -1,13 +1,13 @@
 // What the organization steps hand each other through the report bucket: the list step's listing,
 // and each account's gathering. The decide step reads them back.
 // Both are validated when read back: a malformed object is an error naming it, never a cast.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { RunError } from './contract';
 import type { ObjectStore } from './aws/object-store';
 import type { OrganizationAccount } from './aws/organization';
 import type { Evidence, ImageRecord, Inventory } from './engine/model';
 import { fromJson, toJson } from './serialize';
-import { formString } from './settings';
+import { ENGLISH, formString } from './settings';
 
 /** What the list step stores for the decide step. */
 export interface Listing {
@@ -32,7 +32,7 @@ const listingSchema = z.object({
   accounts: z.array(z.object({ id: formString('accountId'), status: z.string() }), { error: 'is not a list of accounts' }),
   members: z.array(formString('accountId'), { error: 'is not a list of account IDs' }),
   scanned: z.array(formString('accountId'), { error: 'is not a list of account IDs' }),
-}) satisfies z.ZodType<Listing>;
+}) satisfies z.ZodMiniType<Listing>;
 
 /** A Map as serialize.ts revives it; its entries are the gather step's own. */
 const map = <M extends ReadonlyMap<string, unknown>>() => z.custom<M>((value) => value instanceof Map, { error: 'is not a map' });
@@ -56,16 +56,16 @@ const gatheringSchema = z.object({
     sources: map<Evidence['sources']>(),
     recycleBin: map<Evidence['recycleBin']>(),
     usage: map<Evidence['usage']>(),
-    crossAccount: map<NonNullable<Evidence['crossAccount']>>().optional(),
-    descendantsInOrganization: map<NonNullable<Evidence['descendantsInOrganization']>>().optional(),
+    crossAccount: z.optional(map<NonNullable<Evidence['crossAccount']>>()),
+    descendantsInOrganization: z.optional(map<NonNullable<Evidence['descendantsInOrganization']>>()),
     notChecked: map<Evidence['notChecked']>(),
   }),
   errors: z.array(withStrings<RunError>(['message'], 'a run error')),
-}) satisfies z.ZodType<StoredGathering>;
+}) satisfies z.ZodMiniType<StoredGathering>;
 
 /** The object's content, or an error naming the object and its first bad field. */
-function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
+function validated<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value, ENGLISH);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   throw new Error(`${what} is malformed: ${issue.path.length > 0 ? issue.path.map(String).join('.') : 'the object'} ${issue.message}`);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ReportSummary, RunConfig } from './contract';
 import { createAwsGateway } from './aws/gateway';
 import { createObjectStore } from './aws/object-store';
@@ -18,7 +18,7 @@ import { InvalidEventError, invocationFailure } from './edge';
 import { METRIC_NAMESPACE, METRIC_SERVICE, runMetrics } from './metrics';
 import { decideScan, gatherChunk, startScan, type ChunkProgress, type RegionOutcome } from './run-chunked';
 import { runContext, type RunContext } from './run';
-import { deployedRunConfig, formString, type RuntimeSettings, settingsFromEnvironment } from './settings';
+import { deployedRunConfig, ENGLISH, formString, type RuntimeSettings, settingsFromEnvironment } from './settings';
 
 export { InvalidEventError };
 
@@ -36,7 +36,7 @@ const runFields = { runId: z.uuid({ error: 'is not a run ID' }), startedAt: z.is
 /** One iteration of the region map as it ended: its input, and `failed` when its chunks kept failing. */
 const regionOutcomeSchema = z.looseObject({
   region: formString('region'),
-  failed: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  failed: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
 });
 const eventSchemas = {
   start: z.strictObject({ step: z.literal('start') }),
@@ -113,7 +113,7 @@ export function parseScanEvent(event: unknown): ScanEvent {
   if (typeof step !== 'string' || !(STEPS as readonly string[]).includes(step)) {
     throw new InvalidEventError(`invalid event step: ${step === undefined ? 'missing' : JSON.stringify(step)} is not one of ${STEPS.join(', ')}`);
   }
-  const parsed = eventSchemas[step as ScanEvent['step']].safeParse(event);
+  const parsed = eventSchemas[step as ScanEvent['step']].safeParse(event, ENGLISH);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   if (issue.code === 'unrecognized_keys') throw new InvalidEventError(`invalid event ${issue.keys[0]}: unknown field of the ${step} step`);

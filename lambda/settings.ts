@@ -1,6 +1,9 @@
 // The deployed settings: one zod schema shared by the CDK app (context and construct props) and
 // the Lambda handler (its environment variables). Bundled into the function: no aws-cdk-lib here.
-import { z } from 'zod';
+// zod/mini, zod's functional build: what a schema does not use stays out of the function bundles
+// (the full build is 450 KiB of them); the schemas and their messages are the same.
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { FORMS, type FormName } from './identifiers';
 import {
   DEFAULT_API_SHARE,
@@ -33,50 +36,64 @@ const CRON = /^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/;
 const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
 const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
 
+/**
+ * The messages of zod's full build (its English locale) for the issues a schema gives no message
+ * of its own: zod/mini has none. Pass to every safeParse: `schema.safeParse(value, ENGLISH)`.
+ */
+export const ENGLISH: z.core.ParseContext<z.core.$ZodIssue> = { error: en().localeError };
+
 /** A string of one of the identifier forms, with the form's words in the error. */
 export function formString(name: FormName) {
   const { pattern, expected } = FORMS[name];
-  return z.string({ error: 'is not a string' }).regex(pattern, { error: `is not ${expected}` });
+  return z.string({ error: 'is not a string' }).check(z.regex(pattern, { error: `is not ${expected}` }));
+}
+
+/** Parses the value first (a string from the context or environment), then checks it: zod's preprocess. */
+function preprocess<T extends z.core.$ZodType<unknown, unknown>>(
+  parse: (value: unknown) => unknown,
+  schema: T,
+): z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, T> {
+  return z.pipe(z.transform(parse), schema);
 }
 
 /** Context (`-c key=value`) and environment variables arrive as strings: numbers are parsed. */
 function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   const message = max === Number.MAX_SAFE_INTEGER ? `is not a whole number >= ${min}` : `is not a whole number from ${min} to ${max}`;
-  return z.preprocess(
+  return preprocess(
     (value) => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
-    z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }),
+    z.number({ error: message }).check(z.int({ error: message }), z.gte(min, { error: message }), z.lte(max, { error: message })),
   );
 }
 
 /** A number >= min (not only whole); context and environment strings like "0.05" are parsed. */
 function decimal(min: number) {
   const message = `is not a number >= ${min}`;
-  return z.preprocess(
+  return preprocess(
     (value) => (typeof value === 'string' && /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : value),
-    z.number({ error: message }).min(min, { error: message }),
+    z.number({ error: message }).check(z.gte(min, { error: message })),
   );
 }
 
 /** A share of a budget: 0 < x <= 1; context and environment strings like "0.5" are parsed. */
 function share() {
   const message = 'is not a number greater than 0 and at most 1';
-  return z.preprocess(
+  return preprocess(
     (value) => (typeof value === 'string' && /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : value),
-    z.number({ error: message }).gt(0, { error: message }).lte(1, { error: message }),
+    z.number({ error: message }).check(z.gt(0, { error: message }), z.lte(1, { error: message })),
   );
 }
 
 /** A boolean, or the context / environment strings "true" and "false". */
 function flag() {
-  return z.preprocess(
+  return preprocess(
     (value) => (value === 'true' ? true : value === 'false' ? false : value),
     z.boolean({ error: 'is not true or false' }),
   );
 }
 
 /** A list is an array or one comma-separated string; blanks are dropped, duplicates removed. */
-function list<T extends z.ZodType<string>>(item: T) {
-  return z.preprocess(toList, z.array(item, { error: 'is not a list (an array or a comma-separated string)' }));
+function list<T extends z.ZodMiniType<string>>(item: T) {
+  return preprocess(toList, z.array(item, { error: 'is not a list (an array or a comma-separated string)' }));
 }
 
 function toList(value: unknown): unknown {
@@ -87,73 +104,80 @@ function toList(value: unknown): unknown {
 }
 
 /** An empty string means "not set", so `-c familyTag=` clears a value from cdk.json. */
-function optionalText<T extends z.ZodType<string>>(text: T) {
-  return z.preprocess((value) => (value === '' || value === null ? undefined : value), text.optional());
+function optionalText<T extends z.ZodMiniType<string>>(text: T) {
+  return preprocess((value) => (value === '' || value === null ? undefined : value), z.optional(text));
 }
 
 export const settingsSchema = z
   .strictObject({
-    schedule: z
-      .string({ error: 'is not a string' })
-      .refine((value) => CRON.test(value) || (RATE.test(value) && rateIsValid(value)), {
-        error: 'is not an EventBridge schedule expression like "cron(0 6 ? * MON *)" or "rate(7 days)"',
-      })
-      .default(DEFAULT_SCHEDULE),
-    mode: z.enum(MODES, { error: `is not one of ${MODES.join(', ')}` }).default('report'),
-    regions: list(formString('region')).default([]),
-    notifyEmails: list(z.email({ error: 'is not an email address' })).default([]),
+    schedule: z._default(
+      z.string({ error: 'is not a string' }).check(
+        z.refine((value) => CRON.test(value) || (RATE.test(value) && rateIsValid(value)), {
+          error: 'is not an EventBridge schedule expression like "cron(0 6 ? * MON *)" or "rate(7 days)"',
+        }),
+      ),
+      DEFAULT_SCHEDULE,
+    ),
+    mode: z._default(z.enum(MODES, { error: `is not one of ${MODES.join(', ')}` }), 'report'),
+    regions: z._default(list(formString('region')), []),
+    notifyEmails: z._default(list(z.email({ error: 'is not an email address' })), []),
     slackWorkspaceId: optionalText(
-      z.string({ error: 'is not a string' }).regex(SLACK_WORKSPACE_ID, { error: 'is not a Slack workspace ID like T01ABCDEFGH' }),
+      z.string({ error: 'is not a string' }).check(z.regex(SLACK_WORKSPACE_ID, { error: 'is not a Slack workspace ID like T01ABCDEFGH' })),
     ),
     slackChannelId: optionalText(
-      z.string({ error: 'is not a string' }).regex(SLACK_CHANNEL_ID, { error: 'is not a Slack channel ID like C01ABCDEFGH' }),
+      z.string({ error: 'is not a string' }).check(z.regex(SLACK_CHANNEL_ID, { error: 'is not a Slack channel ID like C01ABCDEFGH' })),
     ),
-    minAgeDays: wholeNumber(0).default(DEFAULT_POLICY.minAgeDays),
-    unusedDays: wholeNumber(0).default(DEFAULT_POLICY.unusedDays),
-    keepLatest: wholeNumber(0).default(DEFAULT_POLICY.keepLatest),
-    excludeTag: formString('tagKey').default(DEFAULT_POLICY.excludeTag),
+    minAgeDays: z._default(wholeNumber(0), DEFAULT_POLICY.minAgeDays),
+    unusedDays: z._default(wholeNumber(0), DEFAULT_POLICY.unusedDays),
+    keepLatest: z._default(wholeNumber(0), DEFAULT_POLICY.keepLatest),
+    excludeTag: z._default(formString('tagKey'), DEFAULT_POLICY.excludeTag),
     familyTag: optionalText(formString('tagKey')),
-    graceDays: wholeNumber(0).default(DEFAULT_GRACE_DAYS),
-    maxDeregister: wholeNumber(0).default(DEFAULT_MAX_DEREGISTER),
-    quarantineDays: wholeNumber(0, MAX_QUARANTINE_DAYS).default(0),
-    usageReport: flag().default(false),
-    requireRecycleBin: flag().default(false),
-    snapshotPricePerGiBMonth: decimal(0).default(DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
-    apiShare: share().default(DEFAULT_API_SHARE),
-    reportRetentionDays: wholeNumber(1).default(DEFAULT_REPORT_RETENTION_DAYS),
-    logRetentionDays: wholeNumber(1)
-      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-        error: `is not a retention CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(', ')})`,
-      })
-      .default(DEFAULT_LOG_RETENTION_DAYS),
+    graceDays: z._default(wholeNumber(0), DEFAULT_GRACE_DAYS),
+    maxDeregister: z._default(wholeNumber(0), DEFAULT_MAX_DEREGISTER),
+    quarantineDays: z._default(wholeNumber(0, MAX_QUARANTINE_DAYS), 0),
+    usageReport: z._default(flag(), false),
+    requireRecycleBin: z._default(flag(), false),
+    snapshotPricePerGiBMonth: z._default(decimal(0), DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
+    apiShare: z._default(share(), DEFAULT_API_SHARE),
+    reportRetentionDays: z._default(wholeNumber(1), DEFAULT_REPORT_RETENTION_DAYS),
+    logRetentionDays: z._default(
+      wholeNumber(1).check(
+        z.refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+          error: `is not a retention CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(', ')})`,
+        }),
+      ),
+      DEFAULT_LOG_RETENTION_DAYS,
+    ),
     // Organization mode (lib/ami-guard-organization.ts): the app deploys it with organization=true.
-    organization: flag().default(false),
+    organization: z._default(flag(), false),
     organizationId: optionalText(formString('organizationId')),
-    orgRoleName: formString('roleName').default(DEFAULT_ORG_ROLE_NAME),
-    orgUnitIds: list(formString('orgUnitId')).default([]),
-    excludeAccounts: list(formString('accountId')).default([]),
-    orgMaxConcurrency: wholeNumber(1, MAX_ORG_MAX_CONCURRENCY).default(DEFAULT_ORG_MAX_CONCURRENCY),
+    orgRoleName: z._default(formString('roleName'), DEFAULT_ORG_ROLE_NAME),
+    orgUnitIds: z._default(list(formString('orgUnitId')), []),
+    excludeAccounts: z._default(list(formString('accountId')), []),
+    orgMaxConcurrency: z._default(wholeNumber(1, MAX_ORG_MAX_CONCURRENCY), DEFAULT_ORG_MAX_CONCURRENCY),
   })
-  .superRefine((settings, context) => {
-    if (settings.organization && settings.organizationId === undefined) {
-      context.addIssue({ code: 'custom', path: ['organizationId'], message: 'missing: required when organization is true' });
-    }
-    if (settings.organization && settings.orgUnitIds.length === 0) {
-      context.addIssue({
-        code: 'custom',
-        path: ['orgUnitIds'],
-        message: 'missing: required when organization is true (the OUs to scan and deploy the member role to; the root r-... for every account)',
-      });
-    }
-    if ((settings.slackWorkspaceId === undefined) !== (settings.slackChannelId === undefined)) {
-      const missing = settings.slackWorkspaceId === undefined ? 'slackWorkspaceId' : 'slackChannelId';
-      context.addIssue({
-        code: 'custom',
-        path: [missing],
-        message: `missing: required when ${missing === 'slackWorkspaceId' ? 'slackChannelId' : 'slackWorkspaceId'} is set (set both or neither)`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((settings, context) => {
+      if (settings.organization && settings.organizationId === undefined) {
+        context.addIssue({ code: 'custom', path: ['organizationId'], message: 'missing: required when organization is true' });
+      }
+      if (settings.organization && settings.orgUnitIds.length === 0) {
+        context.addIssue({
+          code: 'custom',
+          path: ['orgUnitIds'],
+          message: 'missing: required when organization is true (the OUs to scan and deploy the member role to; the root r-... for every account)',
+        });
+      }
+      if ((settings.slackWorkspaceId === undefined) !== (settings.slackChannelId === undefined)) {
+        const missing = settings.slackWorkspaceId === undefined ? 'slackWorkspaceId' : 'slackChannelId';
+        context.addIssue({
+          code: 'custom',
+          path: [missing],
+          message: `missing: required when ${missing === 'slackWorkspaceId' ? 'slackChannelId' : 'slackWorkspaceId'} is set (set both or neither)`,
+        });
+      }
+    }),
+  );
 
 function rateIsValid(expression: string): boolean {
   const [, amount, unit] = RATE.exec(expression) ?? [];
@@ -180,7 +204,7 @@ export class SettingsError extends Error {
  * the key and the bad value.
  */
 export function parseSettings(raw: Readonly<Record<string, unknown>>): Settings {
-  const result = settingsSchema.safeParse(raw);
+  const result = settingsSchema.safeParse(raw, ENGLISH);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (issue.code === 'unrecognized_keys') {

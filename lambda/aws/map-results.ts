@@ -3,7 +3,8 @@
 // accounts' gather steps failed, and why.
 // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { ENGLISH } from '../settings';
 import { createObjectStore } from './object-store';
 
 /**
@@ -23,33 +24,33 @@ export async function readMapFailures(details: { readonly Bucket: string; readon
   }
 }
 
-const resultFiles = z.array(z.object({ Key: z.string() })).optional();
+const resultFiles = z.optional(z.array(z.object({ Key: z.string() })));
 
 /** The ResultWriter manifest Step Functions writes beside the child executions' results. */
 const manifestSchema = z.object({
-  ResultFiles: z.object({ FAILED: resultFiles, SUCCEEDED: resultFiles, PENDING: resultFiles }).optional(),
+  ResultFiles: z.optional(z.object({ FAILED: resultFiles, SUCCEEDED: resultFiles, PENDING: resultFiles })),
 });
 
 const executionSchema = z.object({
-  Input: z.string().optional(),
-  Output: z.string().optional(),
-  Status: z.string().optional(),
-  Error: z.string().optional(),
-  Cause: z.string().optional(),
+  Input: z.optional(z.string()),
+  Output: z.optional(z.string()),
+  Status: z.optional(z.string()),
+  Error: z.optional(z.string()),
+  Cause: z.optional(z.string()),
 });
 const executionsSchema = z.array(executionSchema);
 
 export type MapExecution = z.output<typeof executionSchema>;
 
 /** The object's text parsed and checked, or an error naming the object and its first bad field. */
-function validated<T>(schema: z.ZodType<T>, text: string, what: string): T {
+function validated<T>(schema: z.ZodMiniType<T>, text: string, what: string): T {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     throw new Error(`${what} is not JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(value, ENGLISH);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   throw new Error(`${what} is malformed: ${issue.path.length > 0 ? issue.path.map(String).join('.') : 'the object'} ${issue.message}`);

@@ -1,4 +1,6 @@
-// `ami-guard check` against the sandbox, through the real CLI: every reason, every failure mode.
+// `ami-guard check` against the sandbox: every reason, every failure mode. The CLI's entry point runs
+// in this process; the built binary is spawned where the process itself is the subject (exit status,
+// streams, argument errors, help).
 
 import { AccountBuilder, startSandbox, type Sandbox } from '../../sandbox';
 import { actionsCalled, entry, MUTATING, runCli, runJson, sandboxEnv } from './harness';
@@ -81,7 +83,7 @@ beforeEach(() => {
 
 describe('verdicts', () => {
   it('calls an unreferenced image safe and exits 0', async () => {
-    const { code, report } = await runJson(['check', UNUSED], env);
+    const { code, report } = await runJson(['check', UNUSED], env, runCli);
     expect(code).toBe(0);
     expect(entry(report, UNUSED)).toMatchObject({ verdict: 'safe', reasons: [] });
     expect(entry(report, UNUSED).lineage.map((l) => l.imageId)).toEqual([UNUSED, AMAZON]);
@@ -155,7 +157,7 @@ describe('verdicts', () => {
 
   it('reports a nonexistent image as unverified, never safe', async () => {
     const missing = id(0xdead);
-    const { code, report } = await runJson(['check', UNUSED, missing], env);
+    const { code, report } = await runJson(['check', UNUSED, missing], env, runCli);
     expect(code).toBe(1);
     expect(entry(report, missing)).toMatchObject({ verdict: 'unverified', reasons: [{ code: 'check-failed', check: 'inventory' }] });
     expect(entry(report, UNUSED).verdict).toBe('safe');
@@ -187,7 +189,7 @@ describe('--topic-arn', () => {
   });
 
   it('exits 1 and lists the error when the publish fails, with the report still on stdout', async () => {
-    const { code, report } = await runJson(['check', UNUSED, '--topic-arn', 'arn:aws:sns:eu-west-1:111122223333:missing'], env);
+    const { code, report } = await runJson(['check', UNUSED, '--topic-arn', 'arn:aws:sns:eu-west-1:111122223333:missing'], env, runCli);
     expect(code).toBe(1);
     expect(entry(report, UNUSED).verdict).toBe('safe');
     expect(report.errors).toContainEqual(expect.objectContaining({ check: 'notify' }));

@@ -1,7 +1,11 @@
-// Runs the built `ami-guard` binary, as a user runs it, against a sandbox on loopback.
+// Runs `ami-guard` against a sandbox on loopback: the built binary, as a user runs it (exit codes,
+// argument handling, output streams), or the same CLI entry point in this process (everything else:
+// the same arguments, report and exit status, without a node start-up per case).
 
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../lambda/cli/main';
 import type { Report } from '../../lambda/contract';
 import type { Sandbox } from '../../sandbox';
 
@@ -39,9 +43,34 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise
   });
 }
 
-/** Runs the CLI with --format json and parses the report. */
-export async function runJson(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult & { report: Report }> {
-  const result = await runCli([...args, '--format', 'json'], env);
+/**
+ * The CLI's `main` in this process, with `env` as the whole environment for the call (as the binary
+ * would have it) and both streams captured. Calls run one at a time (jest runs a file's tests in order).
+ */
+export async function runCliInProcess(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  const capture = (): { stream: PassThrough; text: () => string } => {
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+  };
+  const stdout = capture();
+  const stderr = capture();
+  const saved = process.env;
+  process.env = { ...env };
+  try {
+    const code = await main(args, { stdout: stdout.stream, stderr: stderr.stream });
+    return { code, stdout: stdout.text(), stderr: stderr.text() };
+  } finally {
+    process.env = saved;
+  }
+}
+
+export type CliRunner = (args: readonly string[], env: NodeJS.ProcessEnv) => Promise<CliResult>;
+
+/** Runs the CLI with --format json (in this process unless another runner is given) and parses the report. */
+export async function runJson(args: readonly string[], env: NodeJS.ProcessEnv, runner: CliRunner = runCliInProcess): Promise<CliResult & { report: Report }> {
+  const result = await runner([...args, '--format', 'json'], env);
   let report: Report;
   try {
     report = JSON.parse(result.stdout) as Report;

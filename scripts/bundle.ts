@@ -68,6 +68,19 @@ const sdkShapesPure: Plugin = {
   },
 };
 
+/** The CLI's second file, beside dist/bin/ami-guard.js. */
+export const CLI_COMMANDS = 'ami-guard-commands.js';
+
+/** In the CLI's entry, main.ts's `import('./commands')` loads the second file instead of inlining it. */
+const commandsApart: Plugin = {
+  name: 'cli-commands-apart',
+  setup(context) {
+    context.onResolve({ filter: /^\.\/commands$/ }, (args) =>
+      args.importer.endsWith(join('lambda', 'cli', 'main.ts')) ? { path: `./${CLI_COMMANDS}`, external: true } : undefined,
+    );
+  },
+};
+
 async function bundleAll(): Promise<void> {
   await Promise.all([
     ...FUNCTIONS.map((name) =>
@@ -89,10 +102,21 @@ async function bundleAll(): Promise<void> {
         supported: { 'dynamic-import': false },
       }),
     ),
+    // The CLI in two files: the entry parses arguments and answers --help and --version; the
+    // commands (SDK clients, pipeline, writers) load from the second file only when one runs.
     build({
       ...common,
       entryPoints: [join(ROOT, 'bin', 'ami-guard.ts')],
       outfile: join(DIST, 'bin', 'ami-guard.js'),
+      target: 'node20',
+      plugins: [commandsApart],
+      // require(), resolved beside this file, rather than an ES import() of a CommonJS file
+      supported: { 'dynamic-import': false },
+    }),
+    build({
+      ...common,
+      entryPoints: [join(ROOT, 'lambda', 'cli', 'commands.ts')],
+      outfile: join(DIST, 'bin', CLI_COMMANDS),
       target: 'node20',
       // The SDK's ES module builds: half the start-up time and memory of its CommonJS builds (measured).
       mainFields: ['module', 'main'],
@@ -106,8 +130,14 @@ async function bundleAll(): Promise<void> {
       external: ['aws-cdk-lib', 'constructs', 'zod'],
     }),
   ]);
-  const cli = readFileSync(join(DIST, 'bin', 'ami-guard.js'), 'utf8');
-  if (/require\("aws-cdk-lib/.test(cli)) throw new Error('bundle: the CLI requires aws-cdk-lib, which an installed CLI does not have');
+  for (const file of ['ami-guard.js', CLI_COMMANDS]) {
+    const cli = readFileSync(join(DIST, 'bin', file), 'utf8');
+    if (/require\("aws-cdk-lib/.test(cli)) throw new Error(`bundle: the CLI (${file}) requires aws-cdk-lib, which an installed CLI does not have`);
+  }
+  const entry = readFileSync(join(DIST, 'bin', 'ami-guard.js'), 'utf8');
+  if (!entry.includes(`require("./${CLI_COMMANDS}")`) || /@aws-sdk|smithy/.test(entry)) {
+    throw new Error('bundle: the CLI entry must load its commands from the second file and hold no SDK code');
+  }
 }
 
 if (require.main === module) {

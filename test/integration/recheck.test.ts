@@ -4,7 +4,7 @@
 // a gateway that acts when ami-guard writes its first tag (the marks come after the gather).
 
 import { createAwsGateway, type AwsGateway } from '../../lambda/aws/gateway';
-import { exitStatus } from '../../lambda/cli/main';
+import { exitStatus } from '../../lambda/cli/commands';
 import { DEFAULT_POLICY, type Report, type RunConfig } from '../../lambda/contract';
 import { run } from '../../lambda/run';
 import { AccountBuilder, startSandbox, type Sandbox } from '../../sandbox';

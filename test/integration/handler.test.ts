@@ -19,6 +19,8 @@ const base = { ...process.env };
 const REGIONS = ['us-east-1', 'eu-west-1'];
 /** Every owned image a candidate, so a scan's verdicts can be compared with the ground truth. */
 const ALL_CANDIDATES = {
+  // The whole of each EC2 bucket (a documented setting): the sandbox has no other client to leave room for.
+  AMI_GUARD_API_SHARE: '1',
   AMI_GUARD_REGIONS: REGIONS.join(','),
   AMI_GUARD_MIN_AGE_DAYS: '0',
   AMI_GUARD_UNUSED_DAYS: '0',

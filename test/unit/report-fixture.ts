@@ -86,3 +86,26 @@ export function reportOf(count: number, overrides: Partial<Report> = {}): Report
     ...overrides,
   };
 }
+
+/** A report of exactly these image entries, its summary counted from them. */
+export function reportWith(images: readonly ImageEntry[], overrides: Partial<Report> = {}): Report {
+  const base = reportOf(0);
+  const count = (verdict: Verdict): number => images.filter((entry) => entry.verdict === verdict).length;
+  const safeGiB = images.filter((entry) => entry.verdict === 'safe').reduce((total, entry) => total + entry.snapshots.reduce((sum, s) => sum + s.sizeGiB, 0), 0);
+  return {
+    ...base,
+    images,
+    summary: {
+      ...base.summary,
+      imagesScanned: images.length * 2,
+      candidates: images.length,
+      safe: count('safe'),
+      blocked: count('blocked'),
+      unverified: count('unverified'),
+      reclaimableSnapshotGiB: safeGiB,
+      stillReclaimableSnapshotGiB: safeGiB,
+      estimatedMonthlySavingUsd: safeGiB * base.summary.snapshotPricePerGiBMonth,
+    },
+    ...overrides,
+  };
+}

@@ -1,0 +1,3 @@
+import { setup } from './temporary-directory';
+
+export default setup;

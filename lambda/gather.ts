@@ -181,7 +181,11 @@ export async function gatherEvidence(
 /** Runs the tasks, regions in parallel, a bounded number at once per region; none starts once the run must stop. */
 async function runTasks(tasks: readonly Task[], context: GatherContext, notChecked: Map<string, { check: CheckName; message: string }>): Promise<void> {
   const perRegion = new Map<string, Task[]>();
-  for (const task of tasks) perRegion.set(task.region, [...(perRegion.get(task.region) ?? []), task]);
+  for (const task of tasks) {
+    const list = perRegion.get(task.region);
+    if (list === undefined) perRegion.set(task.region, [task]);
+    else list.push(task);
+  }
   await Promise.all(
     [...perRegion].map(async ([region, list]) => {
       let done = 0;

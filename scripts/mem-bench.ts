@@ -8,14 +8,14 @@
 // `--heap-snapshot-at N` writes one heap snapshot (cwd) the first time heapUsed exceeds N MiB.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { buildSync } from 'esbuild';
 import type { Report } from '../lambda/contract';
 import { generateAccount, startSandbox } from '../sandbox';
-import { sandboxEnvironment } from './cli-process';
+import { CLI_PATH, sandboxEnvironment } from './cli-process';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -120,16 +120,20 @@ async function main(): Promise<void> {
     .option('--heap-snapshot-at <mib>', 'one heap snapshot when heapUsed first exceeds this', '0')
     .option('--timeline', 'print heapUsed after each full GC')
     .option('--heap-snapshot-on-write', 'one heap snapshot when the report starts to come out')
+    .option('--paced', "the bench's conditions: the shipped CLI (pacer included), EC2's throttle and 25 ms latency in the sandbox (slow)")
     .option('--sample <which>', 'an allocation profile (cwd): "major" (what reached the old generation), "all"')
     .parse(process.argv)
-    .opts<{ images: string; regions: string; seed: string; format: string; heapSnapshotAt: string; timeline?: boolean; heapSnapshotOnWrite?: boolean; sample?: string }>();
+    .opts<{ images: string; regions: string; seed: string; format: string; heapSnapshotAt: string; timeline?: boolean; heapSnapshotOnWrite?: boolean; sample?: string; paced?: boolean }>();
   const regions = opts.regions.split(',');
   const dir = mkdtempSync(join(tmpdir(), 'mem-bench-'));
-  const cli = unpacedCli(dir);
+  const paced = opts.paced === true;
+  // a copy, so that a build during a long run does not change it
+  const cli = paced ? join(dir, 'ami-guard.js') : unpacedCli(dir);
+  if (paced) copyFileSync(CLI_PATH, cli);
   const probe = join(dir, 'heap-probe.js');
   writeFileSync(probe, HEAP_PROBE);
   const generated = generateAccount({ seed: Number(opts.seed), images: Number(opts.images), regions, now: new Date() });
-  const sandbox = await startSandbox(generated.account, {});
+  const sandbox = await startSandbox(generated.account, paced ? { latencyMs: 25, throttle: { describe: { capacity: 100, refillPerSecond: 20 } } } : {});
   const args = ['scan', '--region', regions.join(','), '--format', opts.format, '--min-age-days', '0', '--unused-days', '0', '--keep-latest', '0', '--api-share', '1'];
   const started = performance.now();
   const { code, out, err } = await new Promise<{ code: number; out: Buffer; err: string }>((resolve, reject) => {
@@ -158,7 +162,11 @@ async function main(): Promise<void> {
   }
   const snapshot = /(?:snapshot|profile): (.*)/.exec(err);
   const timeline = /mem-bench-timeline (.*)/.exec(err);
-  if (timeline) process.stdout.write(`${err.split('\n').filter((l) => l.startsWith('mem-bench-second')).join('\n')}\n${timeline[1]}\n`);
+  const perSecond = err.split('\n').filter((l) => l.startsWith('mem-bench-second'));
+  // a long run: every tenth second, and every line from the report's start on
+  const reportAt = perSecond.findIndex((l) => l.includes('first report'));
+  const shown = perSecond.length > 120 ? perSecond.filter((_, i) => i % 10 === 0 || (reportAt >= 0 && i >= reportAt - 5)) : perSecond;
+  if (timeline) process.stdout.write(`${shown.join('\n')}\n${timeline[1]}\n`);
   process.stdout.write(
     `images ${opts.images} format ${opts.format}: exit ${code}, ${seconds.toFixed(1)} s; ${verdicts}\n` +
       `peak_rss_mib=${rss ? (Number(rss[1]) / 1024).toFixed(1) : 'n/a'} ${heap ? heap[1] : ''}\n${snapshot ? `snapshot ${snapshot[1]}\n` : ''}`,

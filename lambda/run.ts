@@ -11,6 +11,7 @@ import { keyOf, type Evidence, type ImageRecord, type Inventory } from './engine
 import { planActions, quarantineDates, quarantinedSince, safeDates, type PlanSettings } from './engine/plan';
 import { candidacyOf, familyOf, selectCandidates } from './engine/policy';
 import { inventoryDoubts, judge, notFoundDecision, type Judgement } from './engine/verdict';
+import { interner } from './intern';
 import { buildReport } from './report/json';
 
 export interface RunDeps {
@@ -120,8 +121,11 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
     interrupted: context.interrupted,
   });
 
+  // Most safe images share their dates (this run's start and its grace end), many their family and
+  // why they are candidates: one string each.
+  const intern = interner();
   return [
-    ...judgements.map((judgement) => entryOf(judgement, outcomes.get(keyOf(judgement.image)), settings, config)),
+    ...judgements.map((judgement) => entryOf(judgement, outcomes.get(keyOf(judgement.image)), settings, config, intern)),
     ...missing.map((imageId) => ({
       ...notFoundDecision(imageId, config.regions, inventory.failedRegions),
       imageId,
@@ -189,6 +193,7 @@ function entryOf(
   outcome: Outcome | undefined,
   settings: Pick<PlanSettings, 'now' | 'graceDays' | 'quarantineDays'>,
   config: RunConfig,
+  intern: (value: string) => string,
 ): ImageEntry {
   const { image, recycleBin } = judgement;
   const recheck = outcome?.recheck;
@@ -207,18 +212,18 @@ function entryOf(
   };
   if (verdict === 'safe') {
     const dates = safeDates(image, settings.now, settings.graceDays);
-    entry.safeSince = dates.safeSince;
-    entry.eligibleOn = dates.eligibleOn;
+    entry.safeSince = intern(dates.safeSince);
+    entry.eligibleOn = intern(dates.eligibleOn);
     const quarantine = quarantineOf(image, outcome, settings);
     if (quarantine !== undefined) {
-      entry.quarantinedSince = quarantine.quarantinedSince;
-      entry.deregisterOn = quarantine.deregisterOn;
+      entry.quarantinedSince = intern(quarantine.quarantinedSince);
+      entry.deregisterOn = intern(quarantine.deregisterOn);
     }
   }
   // What the report says about the image's place in the policy: family, last launch, why it is a candidate.
-  entry.family = familyOf(image, config.policy.familyTag);
+  entry.family = intern(familyOf(image, config.policy.familyTag));
   if (image.lastLaunchedTime !== undefined) entry.lastLaunchedTime = image.lastLaunchedTime;
-  entry.candidateBecause = config.command === 'check' ? 'named in the check' : candidacyOf(image, config.policy, settings.now);
+  entry.candidateBecause = config.command === 'check' ? 'named in the check' : intern(candidacyOf(image, config.policy, settings.now));
   return entry;
 }
 

@@ -20,7 +20,7 @@ import { CLI_PATH, sandboxEnvironment } from './cli-process';
 const ROOT = join(__dirname, '..', '..');
 
 /** The CLI, bundled as scripts/bundle.ts bundles it, with the pacer's ceilings lifted (bench only). */
-function unpacedCli(dir: string): string {
+function unpacedCli(dir: string, rate: number): string {
   const entry = join(dir, 'entry.ts');
   writeFileSync(
     entry,
@@ -28,7 +28,7 @@ function unpacedCli(dir: string): string {
       `import { EC2_BUCKETS } from ${JSON.stringify(join(ROOT, 'lambda', 'aws', 'pacing'))};`,
       `import ${JSON.stringify(join(ROOT, 'bin', 'ami-guard'))};`,
       // Buckets are made at the first call, after this has run (main awaits before any call).
-      'for (const bucket of Object.values(EC2_BUCKETS) as { capacity: number; refillPerSecond: number }[]) Object.assign(bucket, { capacity: 1e9, refillPerSecond: 1e9 });',
+      `for (const bucket of Object.values(EC2_BUCKETS) as { capacity: number; refillPerSecond: number }[]) Object.assign(bucket, { capacity: 100, refillPerSecond: ${rate} });`,
     ].join('\n'),
   );
   const outfile = join(dir, 'ami-guard-unpaced.js');
@@ -120,20 +120,22 @@ async function main(): Promise<void> {
     .option('--heap-snapshot-at <mib>', 'one heap snapshot when heapUsed first exceeds this', '0')
     .option('--timeline', 'print heapUsed after each full GC')
     .option('--heap-snapshot-on-write', 'one heap snapshot when the report starts to come out')
+    .option('--rate <n>', 'the lifted pacer still allows this many calls a second per region and class (fewer calls in flight, as when paced)', '1e9')
+    .option('--latency <ms>', 'sandbox latency per call', '0')
     .option('--paced', "the bench's conditions: the shipped CLI (pacer included), EC2's throttle and 25 ms latency in the sandbox (slow)")
     .option('--sample <which>', 'an allocation profile (cwd): "major" (what reached the old generation), "all"')
     .parse(process.argv)
-    .opts<{ images: string; regions: string; seed: string; format: string; heapSnapshotAt: string; timeline?: boolean; heapSnapshotOnWrite?: boolean; sample?: string; paced?: boolean }>();
+    .opts<{ images: string; regions: string; seed: string; format: string; heapSnapshotAt: string; timeline?: boolean; heapSnapshotOnWrite?: boolean; sample?: string; paced?: boolean; rate: string; latency: string }>();
   const regions = opts.regions.split(',');
   const dir = mkdtempSync(join(tmpdir(), 'mem-bench-'));
   const paced = opts.paced === true;
   // a copy, so that a build during a long run does not change it
-  const cli = paced ? join(dir, 'ami-guard.js') : unpacedCli(dir);
+  const cli = paced ? join(dir, 'ami-guard.js') : unpacedCli(dir, Number(opts.rate));
   if (paced) copyFileSync(CLI_PATH, cli);
   const probe = join(dir, 'heap-probe.js');
   writeFileSync(probe, HEAP_PROBE);
   const generated = generateAccount({ seed: Number(opts.seed), images: Number(opts.images), regions, now: new Date() });
-  const sandbox = await startSandbox(generated.account, paced ? { latencyMs: 25, throttle: { describe: { capacity: 100, refillPerSecond: 20 } } } : {});
+  const sandbox = await startSandbox(generated.account, paced ? { latencyMs: 25, throttle: { describe: { capacity: 100, refillPerSecond: 20 } } } : { latencyMs: Number(opts.latency) });
   const args = ['scan', '--region', regions.join(','), '--format', opts.format, '--min-age-days', '0', '--unused-days', '0', '--keep-latest', '0', '--api-share', '1'];
   const started = performance.now();
   const { code, out, err } = await new Promise<{ code: number; out: Buffer; err: string }>((resolve, reject) => {

@@ -1,4 +1,4 @@
-// `node dist/scripts/mem-bench.js --images 20000 [--heap-snapshot-at <MiB>]`: the memory half of
+// `npm run bench:memory -- --images 20000 [--timeline] [--heap-snapshot-on-write]`: the memory half of
 // `npm run bench`, in a minute instead of ten. The same generated account and the same CLI
 // command (scan, every image a candidate, --format json, the RSS probe preloaded), but the sandbox
 // has no latency and no throttle, and the CLI is a bench-only bundle of bin/ami-guard.ts (same

@@ -11,6 +11,7 @@ import { keyOf, type Evidence, type ImageRecord, type Inventory } from './engine
 import { planActions, quarantineDates, quarantinedSince, safeDates, type PlanSettings } from './engine/plan';
 import { candidacyOf, familyOf, selectCandidates } from './engine/policy';
 import { inventoryDoubts, judge, notFoundDecision, type Judgement } from './engine/verdict';
+import { interner } from './intern';
 import { buildReport } from './report/json';
 
 export interface RunDeps {
@@ -120,11 +121,11 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
     interrupted: context.interrupted,
   });
 
+  // Most safe images share their dates (this run's start and its grace end), many their family and
+  // why they are candidates: one string each.
+  const intern = interner();
   return [
-    ...judgements.map((judgement) => ({
-      ...entryOf(judgement, outcomes.get(keyOf(judgement.image)), settings),
-      ...candidateFacts(config, judgement.image, startedAt),
-    })),
+    ...judgements.map((judgement) => entryOf(judgement, outcomes.get(keyOf(judgement.image)), settings, config, intern)),
     ...missing.map((imageId) => ({
       ...notFoundDecision(imageId, config.regions, inventory.failedRegions),
       imageId,
@@ -180,20 +181,24 @@ export function chooseCandidates(
 const byRegionAndAge = (a: ImageRecord, b: ImageRecord): number =>
   a.region.localeCompare(b.region) || a.creationDate.localeCompare(b.creationDate) || a.imageId.localeCompare(b.imageId);
 
-/** What the report says about an image's place in the policy: family, last launch, why it is a candidate. */
-function candidateFacts(config: RunConfig, image: ImageRecord, now: Date): Pick<ImageEntry, 'family' | 'lastLaunchedTime' | 'candidateBecause'> {
-  return {
-    family: familyOf(image, config.policy.familyTag),
-    ...(image.lastLaunchedTime !== undefined ? { lastLaunchedTime: image.lastLaunchedTime } : {}),
-    candidateBecause: config.command === 'check' ? 'named in the check' : candidacyOf(image, config.policy, now),
-  };
-}
+type MutableEntry = { -readonly [K in keyof ImageEntry]: ImageEntry[K] };
 
-function entryOf(judgement: Judgement, outcome: Outcome | undefined, settings: Pick<PlanSettings, 'now' | 'graceDays' | 'quarantineDays'>): ImageEntry {
+/**
+ * The report entry of a judged image. Built as one object whose properties are added in the
+ * report's order (the JSON keys come out in this order): every entry then shares a few hidden
+ * classes, where spreading partial objects together gave each entry a map of its own.
+ */
+function entryOf(
+  judgement: Judgement,
+  outcome: Outcome | undefined,
+  settings: Pick<PlanSettings, 'now' | 'graceDays' | 'quarantineDays'>,
+  config: RunConfig,
+  intern: (value: string) => string,
+): ImageEntry {
   const { image, recycleBin } = judgement;
   const recheck = outcome?.recheck;
   const verdict = recheck?.verdict ?? judgement.verdict;
-  return {
+  const entry: MutableEntry = {
     imageId: image.imageId,
     region: image.region,
     name: image.name,
@@ -204,9 +209,22 @@ function entryOf(judgement: Judgement, outcome: Outcome | undefined, settings: P
     snapshots: image.snapshots,
     actions: outcome?.actions ?? [],
     recycleBin,
-    ...(verdict === 'safe' ? safeDates(image, settings.now, settings.graceDays) : {}),
-    ...(verdict === 'safe' ? quarantineOf(image, outcome, settings) : {}),
   };
+  if (verdict === 'safe') {
+    const dates = safeDates(image, settings.now, settings.graceDays);
+    entry.safeSince = intern(dates.safeSince);
+    entry.eligibleOn = intern(dates.eligibleOn);
+    const quarantine = quarantineOf(image, outcome, settings);
+    if (quarantine !== undefined) {
+      entry.quarantinedSince = intern(quarantine.quarantinedSince);
+      entry.deregisterOn = intern(quarantine.deregisterOn);
+    }
+  }
+  // What the report says about the image's place in the policy: family, last launch, why it is a candidate.
+  entry.family = intern(familyOf(image, config.policy.familyTag));
+  if (image.lastLaunchedTime !== undefined) entry.lastLaunchedTime = image.lastLaunchedTime;
+  entry.candidateBecause = config.command === 'check' ? 'named in the check' : intern(candidacyOf(image, config.policy, settings.now));
+  return entry;
 }
 
 /** A safe image's quarantine: begun in this run (or planned, in a dry run), or by an earlier one. */
@@ -214,10 +232,10 @@ function quarantineOf(
   image: ImageRecord,
   outcome: Outcome | undefined,
   settings: Pick<PlanSettings, 'now' | 'quarantineDays'>,
-): Pick<ImageEntry, 'quarantinedSince' | 'deregisterOn'> {
+): { quarantinedSince: string; deregisterOn: string } | undefined {
   const days = settings.quarantineDays ?? 0;
-  if (outcome?.actions.some((a) => a.action === 'deregister' && a.outcome === 'done')) return {};
+  if (outcome?.actions.some((a) => a.action === 'deregister' && a.outcome === 'done')) return undefined;
   const now = outcome?.actions.some((a) => a.action === 'disable-image' && (a.outcome === 'done' || a.outcome === 'planned'));
   const since = now === true ? settings.now.getTime() : quarantinedSince(image);
-  return since === undefined ? {} : quarantineDates(since, days);
+  return since === undefined ? undefined : quarantineDates(since, days);
 }

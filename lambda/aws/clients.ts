@@ -41,6 +41,10 @@ export function clientFactory(options: ClientOptions = {}): (region: string) => 
     region,
     maxAttempts,
     retryStrategy,
+    // The middleware stack is resolved once per command class, not on every call: every client's
+    // stack is complete before its first call (the pacing plugin is added right after creation),
+    // and resolving it again per call was a large part of what each call allocated.
+    cacheMiddleware: true,
     requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 },
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
   });

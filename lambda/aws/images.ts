@@ -11,6 +11,7 @@ import {
 import type { LineageEntry, SnapshotEntry } from '../contract';
 import { isForm } from '../identifiers';
 import type { ImageFault, ImageRecord, LaunchPermission } from '../engine/model';
+import { interner } from '../intern';
 import { collect, identifier, optionalIdentifier, required, requiredList } from './answers';
 import { MalformedAnswerError } from './errors';
 
@@ -21,7 +22,8 @@ export async function describeOwnedImages(client: EC2Client, region: string): Pr
     { Owners: ['self'], IncludeDeprecated: true, IncludeDisabled: true },
   );
   const spec = { listName: 'imagesSet', list: (page: DescribeImagesResult) => page.Images, token: (page: DescribeImagesResult) => page.NextToken };
-  return collect('DescribeImages', pages, spec, (image) => toImageRecord(image, region));
+  const intern = interner();
+  return collect('DescribeImages', pages, spec, (image) => toImageRecord(image, region, intern));
 }
 
 /**
@@ -29,9 +31,9 @@ export async function describeOwnedImages(client: EC2Client, region: string): Pr
  * region's listing; a lineage link or snapshot ID that does not parse is kept on the record as
  * a fault, so the images it touches come out unverified instead of the link being dropped.
  */
-export function toImageRecord(image: Image, region: string): ImageRecord {
+export function toImageRecord(image: Image, region: string, intern: (value: string) => string = (value) => value): ImageRecord {
   const imageId = identifier('DescribeImages', 'imageId', image.ImageId, 'an image ID');
-  const ownerId = identifier('DescribeImages', 'accountId', image.OwnerId, `the ownerId of ${imageId}`);
+  const ownerId = intern(identifier('DescribeImages', 'accountId', image.OwnerId, `the ownerId of ${imageId}`));
   const creationDate = required('DescribeImages', image.CreationDate, `the creationDate of ${imageId}`);
   const faults: ImageFault[] = [];
   const tags = Object.fromEntries(
@@ -45,7 +47,7 @@ export function toImageRecord(image: Image, region: string): ImageRecord {
       faults.push({ check: 'inventory', message: `DescribeImages gave ${imageId} a snapshot ID "${snapshotId}" that is not one` });
       continue;
     }
-    snapshots.push({ snapshotId, deviceName: mapping.DeviceName ?? '', sizeGiB: mapping.Ebs?.VolumeSize ?? 0 });
+    snapshots.push({ snapshotId, deviceName: intern(mapping.DeviceName ?? ''), sizeGiB: mapping.Ebs?.VolumeSize ?? 0 });
   }
   const source = sourceLink(image, imageId, region, faults);
   return {
@@ -54,13 +56,13 @@ export function toImageRecord(image: Image, region: string): ImageRecord {
     ownerId,
     name: image.Name ?? '',
     creationDate,
-    state: image.State ?? 'unknown',
+    state: intern(image.State ?? 'unknown'),
     public: image.Public === true,
     tags,
     snapshots,
     lastLaunchedTime: image.LastLaunchedTime,
     deprecationTime: image.DeprecationTime,
-    deregistrationProtection: image.DeregistrationProtection,
+    deregistrationProtection: image.DeregistrationProtection === undefined ? undefined : intern(image.DeregistrationProtection),
     ...source,
     ...(faults.length > 0 ? { faults } : {}),
   };

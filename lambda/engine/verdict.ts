@@ -44,8 +44,13 @@ export interface Judgement extends Decision {
 export function judge(image: ImageRecord, index: LineageIndex, evidence: Evidence, runWide: readonly Reason[]): Judgement {
   const protection = protectionOf(image, evidence);
   const recycleBin = recycleBinStatus(image, evidence);
+  const { verdict, reasons, lineage } = decide(image, index, evidence, runWide);
+  // One literal, not a spread of the decision: V8 gives every object made by such a spread a
+  // hidden class of its own (about 700 bytes each, for every candidate).
   return {
-    ...decide(image, index, evidence, runWide),
+    verdict,
+    reasons,
+    lineage,
     image,
     protection: 'value' in protection ? protection.value : undefined,
     recycleBin,

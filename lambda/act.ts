@@ -6,7 +6,7 @@
 import type { ActionEntry, ActionName, Reason, RunError, SnapshotOutcome, Verdict } from './contract';
 import type { AwsGateway } from './aws/gateway';
 import { describeError } from './aws/errors';
-import { forEachLimited } from './concurrency';
+import { forEachLimited, groupBy } from './concurrency';
 import { keyOf, type Evidence, type ImageRecord } from './engine/model';
 import { isProtected } from './engine/rules/deregistration-protected';
 import { planActions, type ImagePlan, type PlanSettings, type PlannedAction } from './engine/plan';
@@ -115,9 +115,7 @@ async function deregisterIfStillDue({ judgement, gone }: Recheck, outcome: Outco
 
 /** Plans grouped per region, regions in parallel, a bounded number at once within a region. */
 async function perRegion(plans: readonly ImagePlan[], each: (plan: ImagePlan) => Promise<void>): Promise<void> {
-  const regions = new Map<string, ImagePlan[]>();
-  for (const plan of plans) regions.set(plan.image.region, [...(regions.get(plan.image.region) ?? []), plan]);
-  await Promise.all([...regions.values()].map((list) => forEachLimited(list, PER_REGION_CONCURRENCY, each)));
+  await Promise.all([...groupBy(plans, (plan) => plan.image.region).values()].map((list) => forEachLimited(list, PER_REGION_CONCURRENCY, each)));
 }
 
 function skipDeregistration(outcome: Outcome, why: string): void {

@@ -5,7 +5,7 @@
 import type { LineageEntry } from './contract';
 import type { AwsGateway } from './aws/gateway';
 import { describeError, errorName } from './aws/errors';
-import { forEachLimited } from './concurrency';
+import { forEachLimited, groupBy } from './concurrency';
 import { ownedAncestry, type LineageIndex } from './engine/lineage';
 import {
   completed,
@@ -181,14 +181,8 @@ export async function gatherEvidence(
 
 /** Runs the tasks, regions in parallel, a bounded number at once per region; none starts once the run must stop. */
 async function runTasks(tasks: readonly Task[], context: GatherContext, notChecked: Map<string, { check: CheckName; message: string }>): Promise<void> {
-  const perRegion = new Map<string, Task[]>();
-  for (const task of tasks) {
-    const list = perRegion.get(task.region);
-    if (list === undefined) perRegion.set(task.region, [task]);
-    else list.push(task);
-  }
   await Promise.all(
-    [...perRegion].map(async ([region, list]) => {
+    [...groupBy(tasks, (task) => task.region)].map(async ([region, list]) => {
       let done = 0;
       await forEachLimited(list, PER_REGION_CONCURRENCY, async (task) => {
         if (context.shouldStop()) {

@@ -10,7 +10,7 @@
 import type { AwsGateway } from './aws/gateway';
 import { describeError } from './aws/errors';
 import type { OrganizationAccount, OrganizationGateway } from './aws/organization';
-import { forEachLimited } from './concurrency';
+import { forEachLimited, groupBy } from './concurrency';
 import { EXTRA_SOURCES, type CheckName, type ImageEntry, type Report, type RunConfig, type ShareUser } from './contract';
 import { attempt, checkReferences } from './gather';
 import { descendantsOf, indexLineage } from './engine/lineage';
@@ -126,7 +126,7 @@ export async function decideOrganization(
       descendantsInOrganization: extra?.descendants ?? new Map(),
     };
     const entries = await conclude(context, gateway.value, { ...found, evidence });
-    images.push(...entries.map((entry) => ({ accountId, ...entry })));
+    for (const entry of entries) images.push({ accountId, ...entry });
     imagesScanned += found.inventory.images.length;
   }
   return finish(context, imagesScanned, images, now());
@@ -216,7 +216,11 @@ async function organizationEvidence(
     questions.set(accountId, regions);
   };
   const problems = new Map<string, Failure[]>();
-  const problem = (key: string, failure: Failure): void => void problems.set(key, [...(problems.get(key) ?? []), failure]);
+  const problem = (key: string, failure: Failure): void => {
+    const known = problems.get(key);
+    if (known === undefined) problems.set(key, [failure]);
+    else known.push(failure);
+  };
   const shares: { key: string; sharedWith: string; asked: readonly string[]; unaskable: readonly string[]; listing?: string }[] = [];
   /** images whose use in their own account the gather step did not read */
   const askedAtHome = new Set<string>();
@@ -300,15 +304,15 @@ async function organizationEvidence(
     const home = ownerEvidence(key);
     if (askedAtHome.has(key) || home === undefined) {
       const answer = answerOf(accountId, key);
-      if (answer.ok) users.push(...answer.value);
+      if (answer.ok) for (const user of answer.value) users.push(user);
       else failures.push({ check: 'references', message: `account ${accountId}: ${answer.message}` });
     } else {
       const uses = usesOf(image, home);
-      users.push(...uses.references.map((ref) => userOf(accountId, ref)));
+      for (const ref of uses.references) users.push(userOf(accountId, ref));
       failures.push(...uses.failures);
     }
     for (const [sharedWith, answer] of shareAnswers.get(key) ?? []) {
-      if (answer.ok) users.push(...answer.value);
+      if (answer.ok) for (const user of answer.value) users.push(user);
       else failures.push({ check: 'cross-account', message: `${sharedWith}: ${answer.message}` });
     }
     return { imageId: image.imageId, region: image.region, accountId, users, failures };
@@ -409,13 +413,14 @@ async function usesIn(gateway: AwsGateway, accountId: string, region: string, id
   const references = new Map<string, CheckResult<readonly ImageReference[]>>();
   await checkReferences(gateway, region, ids, references);
   const wanted = new Set(ids);
-  const fromSources = new Map<string, ImageReference[]>();
+  const listedRefs: ImageReference[] = [];
   const sourceFailures: string[] = [];
   for (const source of EXTRA_SOURCES) {
     const listed = await attempt(() => gateway.listSource(region, source));
     if (!listed.ok) sourceFailures.push(`${source}: ${listed.message}`);
-    else for (const ref of listed.value) if (wanted.has(ref.imageId)) fromSources.set(ref.imageId, [...(fromSources.get(ref.imageId) ?? []), ref]);
+    else for (const ref of listed.value) if (wanted.has(ref.imageId)) listedRefs.push(ref);
   }
+  const fromSources = groupBy(listedRefs, (ref) => ref.imageId);
   const found = new Map<string, CheckResult<ShareUser[]>>();
   for (const id of ids) {
     const refs = references.get(imageKey(region, id)) ?? failed<readonly ImageReference[]>('references were not checked');

@@ -72,8 +72,11 @@ export interface Gathered {
 export async function run(config: RunConfig, deps: RunDeps): Promise<Report> {
   const context = runContext(config, deps);
   const gathered = await gather(context, deps.gateway);
+  // The count now: nothing here refers to the inventory and evidence after conclude has judged them,
+  // so they can be collected while it acts and builds the entries (the peak of a large run).
+  const imagesScanned = gathered.inventory.images.length;
   const images = await conclude(context, deps.gateway, gathered);
-  return finish(context, gathered.inventory.images.length, images, deps.now());
+  return finish(context, imagesScanned, images, deps.now());
 }
 
 export async function gather(context: RunContext, gateway: AwsGateway, label = ''): Promise<Gathered> {
@@ -98,9 +101,12 @@ export async function gather(context: RunContext, gateway: AwsGateway, label = '
 /** Verdicts, the plan of the mode, the actions carried out, as report entries. */
 export async function conclude(context: RunContext, gateway: AwsGateway, gathered: Gathered): Promise<ImageEntry[]> {
   const { config, startedAt } = context;
-  const { inventory, index, candidates, missing, evidence } = gathered;
-  const doubts = inventoryDoubts(inventory.failedRegions, index);
-  const judgements = candidates.map((candidate) => judge(candidate, index, evidence, doubts(candidate)));
+  // What is needed after judging; `gathered` itself is not read again, so its inventory, lineage
+  // index and evidence are not held while the actions run and the entries are built.
+  const { missing } = gathered;
+  const { failedRegions } = gathered.inventory;
+  const { crossAccount } = gathered.evidence;
+  const judgements = judgeAll(gathered);
   const settings: PlanSettings = {
     mode: config.mode,
     now: startedAt,
@@ -114,7 +120,7 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
     gateway,
     settings,
     regions: config.regions,
-    crossAccount: evidence.crossAccount,
+    crossAccount,
     errors: context.errors,
     progress: context.progress,
     shouldStop: context.shouldStop,
@@ -127,7 +133,7 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
   return [
     ...judgements.map((judgement) => entryOf(judgement, outcomes.get(keyOf(judgement.image)), settings, config, intern)),
     ...missing.map((imageId) => ({
-      ...notFoundDecision(imageId, config.regions, inventory.failedRegions),
+      ...notFoundDecision(imageId, config.regions, failedRegions),
       imageId,
       region: config.regions.length === 1 ? config.regions[0] : '',
       name: '',
@@ -137,6 +143,12 @@ export async function conclude(context: RunContext, gateway: AwsGateway, gathere
       recycleBin: { recoverable: 'unknown' as const, message: 'the image was not found' },
     })),
   ];
+}
+
+/** Every candidate's verdict, from the evidence and the inventory's doubts. */
+function judgeAll({ inventory, index, candidates, evidence }: Gathered): Judgement[] {
+  const doubts = inventoryDoubts(inventory.failedRegions, index);
+  return candidates.map((candidate) => judge(candidate, index, evidence, doubts(candidate)));
 }
 
 export function finish(context: RunContext, imagesScanned: number, images: readonly ImageEntry[], finishedAt: Date): Report {

@@ -58,7 +58,7 @@ export function pureShapes(source: string, fileName: string): string {
   return out + source.slice(at);
 }
 
-const sdkShapesPure: Plugin = {
+export const sdkShapesPure: Plugin = {
   name: 'aws-sdk-shapes-pure',
   setup(context) {
     context.onLoad({ filter: /[\\/]@aws-sdk[\\/].+[\\/]dist-es[\\/](.+[\\/])?schemas[\\/]schemas_\d+\.js$/ }, (args) => ({

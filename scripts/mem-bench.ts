@@ -10,17 +10,18 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { buildSync } from 'esbuild';
+import { build } from 'esbuild';
 import type { Report } from '../lambda/contract';
 import { generateAccount, startSandbox } from '../sandbox';
+import { CLI_COMMANDS, sdkShapesPure } from './bundle';
 import { CLI_PATH, sandboxEnvironment } from './cli-process';
 
 const ROOT = join(__dirname, '..', '..');
 
 /** The CLI, bundled as scripts/bundle.ts bundles it, with the pacer's ceilings lifted (bench only). */
-function unpacedCli(dir: string, rate: number): string {
+async function unpacedCli(dir: string, rate: number): Promise<string> {
   const entry = join(dir, 'entry.ts');
   writeFileSync(
     entry,
@@ -32,7 +33,7 @@ function unpacedCli(dir: string, rate: number): string {
     ].join('\n'),
   );
   const outfile = join(dir, 'ami-guard-unpaced.js');
-  buildSync({
+  await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -40,6 +41,9 @@ function unpacedCli(dir: string, rate: number): string {
     format: 'cjs',
     target: 'node20',
     mainFields: ['module', 'main'],
+    // what the shipped commands bundle has: only the SDK commands called, import() as require()
+    plugins: [sdkShapesPure],
+    supported: { 'dynamic-import': false },
     legalComments: 'none',
     logLevel: 'warning',
     external: ['aws-cdk-lib'],
@@ -130,8 +134,11 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mem-bench-'));
   const paced = opts.paced === true;
   // a copy, so that a build during a long run does not change it
-  const cli = paced ? join(dir, 'ami-guard.js') : unpacedCli(dir, Number(opts.rate));
-  if (paced) copyFileSync(CLI_PATH, cli);
+  const cli = paced ? join(dir, 'ami-guard.js') : await unpacedCli(dir, Number(opts.rate));
+  if (paced) {
+    copyFileSync(CLI_PATH, cli);
+    copyFileSync(join(dirname(CLI_PATH), CLI_COMMANDS), join(dir, CLI_COMMANDS));
+  }
   const probe = join(dir, 'heap-probe.js');
   writeFileSync(probe, HEAP_PROBE);
   const generated = generateAccount({ seed: Number(opts.seed), images: Number(opts.images), regions, now: new Date() });

@@ -17,7 +17,7 @@ export const IMAGE_IDS_PER_CALL = 10;
 export async function describeImageReferences(client: EC2Client, imageIds: readonly string[]): Promise<ImageReference[]> {
   const references: ImageReference[] = [];
   for (let i = 0; i < imageIds.length; i += IMAGE_IDS_PER_CALL) {
-    references.push(...(await describeBatch(client, imageIds.slice(i, i + IMAGE_IDS_PER_CALL))));
+    for (const reference of await describeBatch(client, imageIds.slice(i, i + IMAGE_IDS_PER_CALL))) references.push(reference);
   }
   return references;
 }

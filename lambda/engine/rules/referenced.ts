@@ -28,14 +28,14 @@ export function usesOf(image: ImageRecord, evidence: Evidence): Uses {
   const own = evidence.references.get(keyOf(image));
   if (own === undefined) failures.push({ check: 'references', message: 'references were not checked' });
   else if (!own.ok) failures.push({ check: 'references', message: own.message });
-  else references.push(...own.value);
+  else for (const reference of own.value) references.push(reference);
 
   const sources = evidence.sources.get(image.region);
   for (const source of EXTRA_SOURCES) {
     const listed = sources?.get(source);
     if (listed === undefined) failures.push({ check: source, message: `${source} in ${image.region} was not checked` });
     else if (!listed.ok) failures.push({ check: source, message: listed.message });
-    else references.push(...listed.value.filter((ref) => ref.imageId === image.imageId));
+    else for (const ref of listed.value) if (ref.imageId === image.imageId) references.push(ref);
   }
   return { references, failures };
 }

@@ -9,13 +9,11 @@
 // second (DescribeSnapshots, which ami-guard never calls) on the same bucket of every region; the
 // bound is then the capacity the neighbour leaves. `--api-share X` is passed to the CLI.
 
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_API_SHARE, DEFAULT_ORG_ROLE_NAME, type Report } from '../lambda/contract';
 import { generateAccount, OrganizationBuilder, startSandbox, type Sandbox } from '../sandbox';
-import { CLI_PATH, sandboxEnvironment } from './cli-process';
+import { CLI_PATH, runProbedCli, sandboxEnvironment } from './cli-process';
 
 const BUCKET = { capacity: 100, refillPerSecond: 20 };
 const LATENCY_MS = 25;
@@ -110,27 +108,12 @@ async function runScan(
   const args = ['scan', '--region', regions.join(','), '--format', 'json', '--min-age-days', '0', '--unused-days', '0', '--keep-latest', '0'];
   args.push('--api-share', String(apiShare));
   if (org) args.push('--org');
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', join(__dirname, 'rss-probe.js'), CLI_PATH, ...args], {
-      env: sandboxEnvironment(sandbox.url, regions[0]),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      const rss = /peak_rss_kib=(\d+)/.exec(err);
-      try {
-        resolve({ report: JSON.parse(Buffer.concat(out).toString()) as Report, seconds, peakRssMiB: rss ? Number(rss[1]) / 1024 : NaN, code: code ?? 1 });
-      } catch {
-        reject(new Error(`the scan printed no report (exit ${code}): ${err.slice(-2000)}`));
-      }
-    });
-  });
+  const { code, out, err, seconds, peakRssMiB } = await runProbedCli(CLI_PATH, args, sandboxEnvironment(sandbox.url, regions[0]));
+  try {
+    return { report: JSON.parse(out.toString()) as Report, seconds, peakRssMiB, code };
+  } catch {
+    throw new Error(`the scan printed no report (exit ${code}): ${err.slice(-2000)}`);
+  }
 }
 
 async function main(): Promise<void> {

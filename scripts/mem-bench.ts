@@ -7,7 +7,6 @@
 // this is in the shipped CLI. Prints the peak RSS, the peak V8 heap and the correctness check.
 // `--heap-snapshot-at N` writes one heap snapshot (cwd) the first time heapUsed exceeds N MiB.
 
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,7 +15,7 @@ import { build } from 'esbuild';
 import type { Report } from '../lambda/contract';
 import { generateAccount, startSandbox } from '../sandbox';
 import { CLI_COMMANDS, sdkShapesPure } from './bundle';
-import { CLI_PATH, sandboxEnvironment } from './cli-process';
+import { CLI_PATH, runProbedCli, sandboxEnvironment } from './cli-process';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -144,22 +143,15 @@ async function main(): Promise<void> {
   const generated = generateAccount({ seed: Number(opts.seed), images: Number(opts.images), regions, now: new Date() });
   const sandbox = await startSandbox(generated.account, paced ? { latencyMs: 25, throttle: { describe: { capacity: 100, refillPerSecond: 20 } } } : { latencyMs: Number(opts.latency) });
   const args = ['scan', '--region', regions.join(','), '--format', opts.format, '--min-age-days', '0', '--unused-days', '0', '--keep-latest', '0', '--api-share', '1'];
-  const started = performance.now();
-  const { code, out, err } = await new Promise<{ code: number; out: Buffer; err: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', join(__dirname, 'rss-probe.js'), '--require', probe, cli, ...args], {
-      env: { ...sandboxEnvironment(sandbox.url, regions[0]), MEM_BENCH_SNAPSHOT_MIB: opts.heapSnapshotAt, ...(opts.timeline === true ? { MEM_BENCH_TIMELINE: '1' } : {}), ...(opts.heapSnapshotOnWrite === true ? { MEM_BENCH_SNAPSHOT_ON_WRITE: '1' } : {}), ...(opts.sample !== undefined ? { MEM_BENCH_SAMPLE: opts.sample } : {}) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const chunks: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ code: status ?? 1, out: Buffer.concat(chunks), err: stderr }));
-  });
+  const env = {
+    ...sandboxEnvironment(sandbox.url, regions[0]),
+    MEM_BENCH_SNAPSHOT_MIB: opts.heapSnapshotAt,
+    ...(opts.timeline === true ? { MEM_BENCH_TIMELINE: '1' } : {}),
+    ...(opts.heapSnapshotOnWrite === true ? { MEM_BENCH_SNAPSHOT_ON_WRITE: '1' } : {}),
+    ...(opts.sample !== undefined ? { MEM_BENCH_SAMPLE: opts.sample } : {}),
+  };
+  const { code, out, err, seconds, peakRssMiB } = await runProbedCli(cli, args, env, [probe]);
   await sandbox.stop();
-  const seconds = (performance.now() - started) / 1000;
-  const rss = /peak_rss_kib=(\d+)/.exec(err);
   const heap = /mem-bench (.*)/.exec(err);
   let verdicts = `report ${out.length} bytes`;
   if (out.length === 0) process.stderr.write(err.slice(-3000));
@@ -178,7 +170,7 @@ async function main(): Promise<void> {
   if (timeline) process.stdout.write(`${shown.join('\n')}\n${timeline[1]}\n`);
   process.stdout.write(
     `images ${opts.images} format ${opts.format}: exit ${code}, ${seconds.toFixed(1)} s; ${verdicts}\n` +
-      `peak_rss_mib=${rss ? (Number(rss[1]) / 1024).toFixed(1) : 'n/a'} ${heap ? heap[1] : ''}\n${snapshot ? `snapshot ${snapshot[1]}\n` : ''}`,
+      `peak_rss_mib=${Number.isNaN(peakRssMiB) ? 'n/a' : peakRssMiB.toFixed(1)} ${heap ? heap[1] : ''}\n${snapshot ? `snapshot ${snapshot[1]}\n` : ''}`,
   );
   if (code !== 0 && code !== 1) process.stderr.write(err.slice(-3000));
 }

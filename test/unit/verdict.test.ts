@@ -15,6 +15,15 @@ describe('verdict', () => {
     expect(decision.reasons).toEqual([]);
   });
 
+  it('blocks an image with more references than a call can take as arguments (no spread of a list that grows with the account)', () => {
+    const index = indexLineage([base]);
+    const many = Array.from({ length: 500_000 }, (_, i) => ref('ami-0000000a', 'ec2:Instance', `arn:aws:ec2:us-east-1:111122223333:instance/i-${i}`));
+    const evidence = evidenceFor([base], { references: { 'ami-0000000a': completed(many) }, sources: { 'autoscaling:LaunchConfiguration': many.slice(0, 200_000) } });
+    const decision = decide(base, index, evidence, []);
+    expect(decision.verdict).toBe('blocked');
+    expect(decision.reasons.length).toBeGreaterThan(0);
+  });
+
   it('blocks a referenced image with the resource type and ARN', () => {
     const index = indexLineage([base]);
     const evidence = evidenceFor([base], { references: { 'ami-0000000a': completed([ref('ami-0000000a', 'ssm:Parameter', 'arn:aws:ssm:us-east-1:111122223333:parameter/golden')]) } });

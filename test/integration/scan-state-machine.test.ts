@@ -9,9 +9,7 @@
 // emulator implements (ItemsPath, ItemSelector, MaxConcurrency, the loop's Choice, Retry, Catch).
 
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_POLICY, type Report } from '../../lambda/contract';
 import { createAwsGateway } from '../../lambda/aws/gateway';
 import { run } from '../../lambda/run';
@@ -19,20 +17,8 @@ import { deployedRunConfig, settingsFromEnvironment } from '../../lambda/setting
 import { generateAccount, startSandbox, type Sandbox } from '../../sandbox';
 import { synthesizeDocumented } from '../cdk/documented';
 import { lambdaContext, setFunctionEnvironment } from './lambda-harness';
+import { synthesizedMachine, type StateDefinition, type SynthesizedMachine } from './synthesized-machine';
 
-// aws-local-stepfunctions 3 declares Node 22 and calls Promise.withResolvers (Node 22+); the tests run on Node 20.
-const promiseStatics = Promise as unknown as { withResolvers?: unknown };
-if (typeof promiseStatics.withResolvers !== 'function') {
-  promiseStatics.withResolvers = function withResolvers<T>() {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
 
 const ACCOUNT = '111122223333'; // lambdaContext's account
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ami-guard-scan`;
@@ -40,7 +26,6 @@ const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ami-guard-sca
 const SAFETY_MARGIN_MS = 60_000;
 
 type Json = unknown;
-type StateDefinition = Record<string, Json> & { States: Record<string, Record<string, Json>> };
 type ScanHandler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
 type LocalTask = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string];
 type TaskValue = Awaited<ReturnType<LocalTask>>;
@@ -54,40 +39,9 @@ let reference: Report;
 let chunkBudgetMs: number;
 const base = { ...process.env };
 
-function synthesized(target: { bucket: string; topicArn: string }): { definition: StateDefinition; environment: Record<string, string>; bundle: string } {
+function synthesized(target: { bucket: string; topicArn: string }): SynthesizedMachine {
   const { app, single } = synthesizeDocumented('deploying', ['AmiGuard']);
-  const template = Template.fromStack(single);
-  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, Json> }>;
-  const typeOf = (id: string) => resources[id]?.Type;
-  const resolve = (value: Json): Json => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (typeof value !== 'object' || value === null) return value;
-    const o = value as Record<string, Json>;
-    if ('Ref' in o || 'Fn::GetAtt' in o) {
-      const id = 'Ref' in o ? (o.Ref as string) : (o['Fn::GetAtt'] as string[])[0];
-      if (typeOf(id) === 'AWS::S3::Bucket') return target.bucket;
-      if (typeOf(id) === 'AWS::SNS::Topic') return target.topicArn;
-      if (typeOf(id) === 'AWS::Lambda::Function') return FUNCTION_ARN;
-      if (id === 'AWS::Partition') return 'aws';
-      throw new Error(`unexpected reference ${JSON.stringify(o)}`);
-    }
-    if ('Fn::Join' in o) {
-      const [separator, parts] = o['Fn::Join'] as [string, Json[]];
-      return parts.map((part) => resolve(part) as string).join(separator);
-    }
-    return Object.fromEntries(Object.entries(o).map(([key, inner]) => [key, resolve(inner)]));
-  };
-  const [machine] = Object.values(resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine');
-  const [fn] = Object.values(resources).filter(
-    (resource) => resource.Type === 'AWS::Lambda::Function' && String(resource.Properties.Description).includes('scan steps'),
-  );
-  const code = fn.Properties.Code as { S3Key: string };
-  const assembly = app.synth();
-  return {
-    definition: JSON.parse(resolve(machine.Properties.DefinitionString) as string) as StateDefinition,
-    environment: resolve((fn.Properties.Environment as { Variables: Json }).Variables) as Record<string, string>,
-    bundle: path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js'),
-  };
+  return synthesizedMachine(app, single, { ...target, functionArn: FUNCTION_ARN }, (fn) => String(fn.Properties.Description).includes('scan steps'));
 }
 
 /** How the Lambda service answers one chunk: run the handler, or fail as an unhandled error would. */

@@ -17,28 +17,13 @@
 //   Lambda.Unknown (emulated without running the handler: Lambda stops the function at its limit).
 
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { Template } from 'aws-cdk-lib/assertions';
 import type { Report } from '../../lambda/contract';
 import { createObjectStore } from '../../lambda/aws/object-store';
 import { AccountBuilder, OrganizationBuilder, startSandbox, type Sandbox } from '../../sandbox';
 import { synthesizeDocumented } from '../cdk/documented';
 import { lambdaContext, setFunctionEnvironment } from './lambda-harness';
-
-// aws-local-stepfunctions 3 declares Node 22 and calls Promise.withResolvers (Node 22+); the tests run on Node 20.
-const promiseStatics = Promise as unknown as { withResolvers?: unknown };
-if (typeof promiseStatics.withResolvers !== 'function') {
-  promiseStatics.withResolvers = function withResolvers<T>() {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
+import { synthesizedMachine, type StateDefinition, type SynthesizedMachine } from './synthesized-machine';
 
 const HOME = '111122223333'; // the account of lambdaContext's function ARN: the central account
 const MEMBER_A = '222222222222';
@@ -52,7 +37,6 @@ const TOPIC_ARN = `arn:aws:sns:us-east-1:${HOME}:ami-guard`;
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${HOME}:function:ami-guard-org`;
 
 type Json = unknown;
-type StateDefinition = Record<string, Json> & { States: Record<string, Record<string, Json>> };
 type OrgHandler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
 /** A Task state served locally, as the emulator types it. */
 type LocalTask = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string];
@@ -64,39 +48,10 @@ let definition: StateDefinition;
 const base = { ...process.env };
 
 /** The synthesized definition and function environment, tokens replaced by the sandbox's bucket and topic; and the bundle. */
-function synthesized(): { definition: StateDefinition; environment: Record<string, string>; bundle: string } {
+function synthesized(): SynthesizedMachine {
   const { app, organization } = synthesizeDocumented('organization', ['AmiGuardOrganization']);
   if (organization === undefined) throw new Error('no organization stack');
-  const template = Template.fromStack(organization);
-  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, Json> }>;
-  const typeOf = (id: string) => resources[id]?.Type;
-  const resolve = (value: Json): Json => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (typeof value !== 'object' || value === null) return value;
-    const o = value as Record<string, Json>;
-    if ('Ref' in o || 'Fn::GetAtt' in o) {
-      const id = 'Ref' in o ? (o.Ref as string) : (o['Fn::GetAtt'] as string[])[0];
-      if (typeOf(id) === 'AWS::S3::Bucket') return BUCKET;
-      if (typeOf(id) === 'AWS::SNS::Topic') return TOPIC_ARN;
-      if (typeOf(id) === 'AWS::Lambda::Function') return FUNCTION_ARN;
-      if (id === 'AWS::Partition') return 'aws';
-      throw new Error(`unexpected reference ${JSON.stringify(o)}`);
-    }
-    if ('Fn::Join' in o) {
-      const [separator, parts] = o['Fn::Join'] as [string, Json[]];
-      return parts.map((part) => resolve(part) as string).join(separator);
-    }
-    return Object.fromEntries(Object.entries(o).map(([key, inner]) => [key, resolve(inner)]));
-  };
-  const [machine] = Object.values(resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine');
-  const [fn] = Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
-  const code = fn.Properties.Code as { S3Key: string };
-  const assembly = app.synth();
-  return {
-    definition: JSON.parse(resolve(machine.Properties.DefinitionString) as string) as StateDefinition,
-    environment: resolve((fn.Properties.Environment as { Variables: Json }).Variables) as Record<string, string>,
-    bundle: path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js'),
-  };
+  return synthesizedMachine(app, organization, { bucket: BUCKET, topicArn: TOPIC_ARN, functionArn: FUNCTION_ARN });
 }
 
 /** The emulation of the Distributed Map's ResultWriter and tolerated failure (see the top of this file). */
